@@ -1,0 +1,1 @@
+"""Runnable code that the pages of the site embed, one module per topic."""

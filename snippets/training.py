@@ -1,0 +1,83 @@
+"""The pieces of a training loop that both pipelines share."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable
+
+import torch
+from torch import nn
+
+
+class DivergenceError(ArithmeticError):
+    """The loss stopped being a finite number."""
+
+
+class ShapeError(ValueError):
+    """A prediction and its target have different shapes."""
+
+
+# --8<-- [start:check_finite]
+def check_finite(loss, epoch: int, lr: float) -> None:
+    """Stop as soon as the loss is NaN or infinite: training has diverged."""
+    value = loss.item() if hasattr(loss, "item") else float(loss)
+    if not math.isfinite(value):
+        raise DivergenceError(
+            f"the loss became {value} at epoch {epoch}: learning rate {lr:g} "
+            "is too large for this problem; try a smaller one"
+        )
+# --8<-- [end:check_finite]
+
+
+# --8<-- [start:check_shapes]
+def check_shapes(prediction, target) -> None:
+    """Refuse to compare tensors of different shapes.
+
+    (100,) against (100, 1) would broadcast to a (100, 100) loss, silently.
+    """
+    if tuple(prediction.shape) != tuple(target.shape):
+        raise ShapeError(
+            f"prediction has shape {tuple(prediction.shape)} but target has shape "
+            f"{tuple(target.shape)}; they must be equal"
+        )
+# --8<-- [end:check_shapes]
+
+
+# --8<-- [start:train_step]
+def make_train_step(model: nn.Module, loss_fn, optimizer) -> Callable:
+    """Return a function that performs one step of training on a batch."""
+
+    def train_step(x: torch.Tensor, y: torch.Tensor) -> float:
+        model.train()
+        yhat = model(x)
+        check_shapes(yhat, y)
+        loss = loss_fn(yhat, y)
+        loss.backward()
+        optimizer.step()
+        optimizer.zero_grad()
+        return loss.item()
+
+    return train_step
+# --8<-- [end:train_step]
+
+
+# --8<-- [start:validation_loss]
+def validation_loss(model: nn.Module, loss_fn, x: torch.Tensor, y: torch.Tensor) -> float:
+    """The loss on data the model does not learn from: no graph, eval mode."""
+    model.eval()
+    with torch.no_grad():
+        return loss_fn(model(x), y).item()
+# --8<-- [end:validation_loss]
+
+
+# --8<-- [start:fit]
+def fit(train_step: Callable, batches: Iterable, epochs: int, lr: float) -> list[float]:
+    """Run ``epochs`` passes over ``batches``; return the mean loss of each epoch."""
+    history = []
+    for epoch in range(1, epochs + 1):
+        losses = [train_step(x, y) for x, y in batches]
+        mean_loss = sum(losses) / len(losses)
+        check_finite(mean_loss, epoch, lr)
+        history.append(mean_loss)
+    return history
+# --8<-- [end:fit]

@@ -1,0 +1,67 @@
+"""python -m snippets.linear_regression: its report, and one clear line for bad input."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from snippets import cli
+from snippets import device as device_module
+from snippets.linear_regression import PROG, main
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def test_every_stage_prints_the_least_squares_numbers(capsys):
+    assert cli.run(main, PROG, ["--device", "cpu"]) == 0
+    rows = capsys.readouterr().out.splitlines()
+    assert rows[0] == "device: cpu, epochs: 1000, lr: 0.1, seed: 42"
+    stages = rows[2:8]
+    assert len(stages) == 6
+    assert all(row.split()[-2:] == ["1.0235", "1.9690"] for row in stages), stages
+    assert rows[8].startswith("validation MSE of the nn.Linear model: 0.0")
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--epochs", "0"], "argument --epochs: must be at least 1, got 0"),
+    (["--epochs", "ten"], "argument --epochs: 'ten' is not a whole number"),
+    (["--lr", "0"], "argument --lr: must be a positive number, got 0"),
+    (["--lr", "-0.1"], "argument --lr: must be a positive number, got -0.1"),
+    (["--lr", "nan"], "argument --lr: must be a positive number, got nan"),
+    (["--device", "tpu"], "argument --device: device 'tpu' (asked for) is not a device name"),
+    (["--device", "cuda"], "argument --device: device 'cuda' (asked for) cannot be used"),
+])
+def test_bad_argument_is_one_line_and_status_2(args, message, capsys, monkeypatch):
+    monkeypatch.setattr(device_module, "cuda_available", lambda: False)
+    with pytest.raises(SystemExit) as caught:
+        cli.run(main, PROG, args)
+    assert caught.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith(f"{PROG}: error: {message}")
+
+
+def test_bad_device_in_the_environment_is_one_line_and_status_2(capsys, monkeypatch):
+    monkeypatch.setenv("SNIPPETS_DEVICE", "tpu")
+    assert cli.run(main, PROG, []) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert err.startswith(f"{PROG}: error: device 'tpu' (from SNIPPETS_DEVICE) is not a device")
+
+
+def test_diverging_loss_is_one_line_naming_the_epoch(capsys):
+    assert cli.run(main, PROG, ["--device", "cpu", "--lr", "5"]) == 1
+    assert capsys.readouterr().err == (
+        f"{PROG}: error: the loss became inf at epoch 146: learning rate 5 is too large "
+        "for this problem; try a smaller one\n")
+
+
+def test_unavailable_cuda_from_the_shell_has_no_traceback():
+    env = {**os.environ, "CUDA_VISIBLE_DEVICES": ""}
+    done = subprocess.run([sys.executable, "-m", "snippets.linear_regression", "--device", "cuda"],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert done.stderr.startswith(f"{PROG}: error: argument --device: device 'cuda' (asked for) "
+                                  "cannot be used: this PyTorch build")
+    assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
