@@ -1,0 +1,264 @@
+"""Run the Python on every page the way a reader would, and check what it prints.
+
+sybil finds the fenced blocks; the pieces it cannot provide live here:
+
+* ``--8<--`` lines inside a block are expanded with pymdownx.snippets' own
+  preprocessor, configured from mkdocs.yml, so the test runs exactly what the
+  site shows (sybil would execute the include line as Python).
+* Output is shown as ``#>`` comment lines under the statement that prints it.
+  Copied code stays runnable; sybil's evaluators compare doctest prompts, not
+  comments, so the evaluator splits a block into top-level statements, runs
+  them one at a time and compares each one's output with the ``#>`` lines that
+  follow it. A statement may raise only if it is the last of its block (a
+  reader's copy stops there) and its ``#>`` lines show the error.
+* ``console`` blocks run their ``$ python ...`` commands and compare the output.
+* A fence that looks like Python but is not exactly ``python`` fails: sybil
+  would skip it silently.
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import io
+import re
+import shlex
+import subprocess
+import sys
+import traceback
+import warnings
+from functools import cache
+from pathlib import Path
+
+import markdown
+import yaml
+from sybil import Document, Example, Sybil
+from sybil.parsers.markdown.lexers import FencedCodeBlockLexer
+
+ROOT = Path(__file__).resolve().parent.parent
+OUTPUT_MARK = "#>"
+# Info strings a reader would take for Python (or a Python session) that the
+# harness does not run: it refuses them rather than skip them silently.
+PYTHONISH = re.compile(r"^(py|python|python3|pycon|ipython|ipython3)\b|^\{?\.?py", re.I)
+NUMBER = re.compile(r"[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?")
+
+
+class YamlLoader(yaml.SafeLoader):
+    """mkdocs.yml may hold !!python/name tags; the harness only needs plain values."""
+
+
+YamlLoader.add_multi_constructor("tag:yaml.org,2002:python/", lambda *_: None)
+YamlLoader.add_multi_constructor("!", lambda *_: None)
+
+
+@cache
+def snippet_config() -> dict:
+    config = yaml.load((ROOT / "mkdocs.yml").read_text(encoding="utf-8"), YamlLoader)
+    for entry in config["markdown_extensions"]:
+        if isinstance(entry, dict) and "pymdownx.snippets" in entry:
+            return entry["pymdownx.snippets"] or {}
+    raise RuntimeError("mkdocs.yml does not enable pymdownx.snippets")
+
+
+def expand_includes(source: str) -> str:
+    """Replace ``--8<--`` lines with the text they include, as the site does."""
+    if "8<" not in source:
+        return source
+    config = dict(snippet_config())
+    config["base_path"] = [str(ROOT / p) for p in config.get("base_path", ["."])]
+    md = markdown.Markdown(extensions=["pymdownx.snippets"],
+                           extension_configs={"pymdownx.snippets": config})
+    return "\n".join(md.preprocessors["snippet"].run(source.splitlines()))
+
+
+# ---------------------------------------------------------------- comparing
+
+def _same_line(expected: str, actual: str) -> bool:
+    """Equal, except that a number may differ by one unit in its last shown digit."""
+    if expected == actual:
+        return True
+    if NUMBER.split(expected) != NUMBER.split(actual):
+        return False
+    for want, got in zip(NUMBER.findall(expected), NUMBER.findall(actual)):
+        if want == got:
+            continue
+        mantissa = want.lower().split("e")[0]
+        decimals = len(mantissa.split(".")[1]) if "." in mantissa else 0
+        if decimals == 0:
+            return False
+        exponent = int(want.lower().split("e")[1]) if "e" in want.lower() else 0
+        if abs(float(want) - float(got)) > 1.0001 * 10.0 ** (exponent - decimals):
+            return False
+    return True
+
+
+def outputs_match(expected: list[str], actual: list[str]) -> bool:
+    return len(expected) == len(actual) and all(map(_same_line, expected, actual))
+
+
+def _diff(expected: list[str], actual: list[str]) -> str:
+    show = lambda lines: "\n".join(f"    {OUTPUT_MARK} {l}" for l in lines) or "    (nothing)"
+    return f"the page shows:\n{show(expected)}\nthe code prints:\n{show(actual)}"
+
+
+# ------------------------------------------------------------ python blocks
+
+def output_comments(lines: list[str], start: int, stop: int) -> list[str]:
+    """The text of the ``#>`` lines among lines[start:stop]."""
+    found = []
+    for line in lines[start:stop]:
+        text = line.strip()
+        if text.startswith(OUTPUT_MARK):
+            found.append(text[len(OUTPUT_MARK):].removeprefix(" "))
+    return found
+
+
+def run_statement(statement: ast.stmt, filename: str, namespace: dict):
+    """Run one statement; return (printed lines, exception or None)."""
+    code = compile(ast.Module([statement], type_ignores=[]), filename, "exec")
+    out = io.StringIO()
+    error = None
+    with warnings.catch_warnings(record=True) as caught, contextlib.redirect_stdout(out):
+        warnings.simplefilter("always")
+        try:
+            exec(code, namespace)
+        except Exception as exc:  # noqa: BLE001 - compared with the page below
+            error = exc
+    lines = out.getvalue().splitlines()
+    lines += [f"{w.category.__name__}: {w.message}" for w in caught]
+    return lines, error
+
+
+class Settings:
+    #: With ``pytest --update-outputs`` the ``#>`` lines of inline blocks are
+    #: rewritten from what the code prints, instead of compared.
+    update = False
+    edits: dict[str, list[tuple[str, str]]] = {}
+
+
+def evaluate_python(example: Example) -> None:
+    source = expand_includes(example.parsed)
+    where = f"{Path(example.path).relative_to(ROOT)}, block at line {example.line}"
+    lines = source.splitlines()
+    statements = ast.parse(source).body
+    if statements and output_comments(lines, 0, statements[0].lineno - 1):
+        raise AssertionError(f"{where}: an output line comes before any statement")
+    new_lines = lines[:statements[0].lineno - 1] if statements else lines
+    for i, statement in enumerate(statements):
+        if output_comments(lines, statement.lineno - 1, statement.end_lineno):
+            raise AssertionError(f"{where}, line {statement.lineno}: output lines inside a "
+                                 "compound statement; put them after it")
+        last = i + 1 == len(statements)
+        following = len(lines) if last else statements[i + 1].lineno - 1
+        expected = output_comments(lines, statement.end_lineno, following)
+        printed, error = run_statement(statement, where, example.namespace)
+        code = "\n".join(lines[statement.lineno - 1:statement.end_lineno])
+        actual = printed
+        if error is not None:
+            actual = printed + "".join(
+                traceback.format_exception_only(type(error), error)).rstrip("\n").splitlines()
+            if not last:
+                raise AssertionError(
+                    f"{where}: this statement raised, and a statement that raises must end its"
+                    f" block, since a reader's copy stops there\n{code}\n"
+                    + "".join(traceback.format_exception(error))) from error
+        if Settings.update:
+            new_lines += lines[statement.lineno - 1:statement.end_lineno]
+            new_lines += [f"{OUTPUT_MARK} {line}".rstrip() for line in actual]
+            new_lines += [line for line in lines[statement.end_lineno:following]
+                          if not line.strip().startswith(OUTPUT_MARK)]
+        elif not outputs_match(expected, actual):
+            raised = "".join(traceback.format_exception(error)) if error else ""
+            raise AssertionError(f"{where}, line {statement.lineno}:\n{code}\n"
+                                 + _diff(expected, actual) + ("\n" + raised if raised else ""))
+    if Settings.update and new_lines != lines:
+        if source != example.parsed:
+            raise AssertionError(f"{where}: --update-outputs rewrites only blocks without"
+                                 " --8<-- includes; move the printing lines to a block of their own")
+        Settings.edits.setdefault(example.path, []).append(
+            (str(example.parsed), "\n".join(new_lines) + "\n"))
+
+
+def write_updates() -> list[str]:
+    """Write the rewritten blocks back into their pages; return the pages changed."""
+    for path, edits in Settings.edits.items():
+        text = Path(path).read_text(encoding="utf-8")
+        for old, new in edits:
+            if text.count(old) != 1:
+                raise RuntimeError(f"{path}: cannot place the updated block uniquely")
+            text = text.replace(old, new)
+        Path(path).write_text(text, encoding="utf-8")
+    return sorted(Settings.edits)
+
+
+# ----------------------------------------------------------- console blocks
+
+@cache
+def run_command(args: tuple[str, ...]) -> list[str]:
+    """Output of ``python ARGS`` run from the repository root, stdout and stderr merged.
+
+    Cached: the twin page in the other language shows the same command, and
+    running it twice in one session would only prove the same thing twice.
+    """
+    done = subprocess.run([sys.executable, *args], cwd=ROOT, text=True, timeout=300,
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    return done.stdout.rstrip("\n").splitlines()
+
+
+def evaluate_console(example: Example) -> None:
+    """Run each ``$ python ...`` command from the repository root; compare output."""
+    where = f"{Path(example.path).relative_to(ROOT)}, block at line {example.line}"
+    commands: list[tuple[str, list[str]]] = []
+    for line in example.parsed.splitlines():
+        if line.startswith("$ "):
+            commands.append((line[2:], []))
+        elif commands:
+            commands[-1][1].append(line)
+        elif line.strip():
+            raise AssertionError(f"{where}: output before the first '$ ' command")
+    for command, expected in commands:
+        argv = shlex.split(command)
+        if argv[0] != "python":
+            raise AssertionError(f"{where}: only 'python ...' commands are run, not {command!r};"
+                                 " use a bash block for commands a reader types but the tests do not run")
+        actual = run_command(tuple(argv[1:]))
+        while expected and not expected[-1].strip():
+            expected.pop()
+        if not outputs_match(expected, actual):
+            raise AssertionError(f"{where}: $ {command}\n{_diff(expected, actual)}")
+
+
+# ----------------------------------------------------------------- parsing
+
+def refuse(info: str):
+    def evaluate(example: Example) -> None:
+        raise AssertionError(
+            f"{Path(example.path).relative_to(ROOT)}, line {example.line}: the fence "
+            f"'```{info}' is not run by the tests; write '```python' (no title or options)"
+            " for code a reader runs")
+    return evaluate
+
+
+EVALUATORS = {"python": evaluate_python, "console": evaluate_console}
+
+
+def parse_blocks(document: Document):
+    """Every fenced block the harness runs, and every Python-looking one it refuses."""
+    lexer = FencedCodeBlockLexer(language=r".*", mapping={"language": "info", "source": "source"})
+    for region in lexer(document):
+        info = region.lexemes["info"].strip()
+        if info in EVALUATORS:
+            region.evaluator = EVALUATORS[info]
+        elif PYTHONISH.search(info):
+            region.evaluator = refuse(info)
+        else:
+            continue
+        region.parsed = region.lexemes["source"]
+        yield region
+
+
+def parse_page(path: Path) -> Document:
+    return Document.parse(str(path), parse_blocks)
+
+
+sybil = Sybil(parsers=[parse_blocks], path=str(ROOT / "docs"), patterns=["*.md"])
