@@ -1,0 +1,63 @@
+"""The pages of the site, as the parity and site tests see them."""
+
+from __future__ import annotations
+
+import io
+import re
+import tokenize
+from pathlib import Path
+
+from tests.harness import ROOT, expand_includes, parse_page
+
+DOCS = ROOT / "docs"
+LANGUAGES = ("en", "zh")
+DEFAULT = "en"
+# Any fence at all, wherever it is indented or quoted: what the harness must see.
+FENCE = re.compile(r"^[ \t>]*(?:[-*+][ \t]+|\d+[.)][ \t]+)?(`{3,}|~{3,})(.*)$")
+
+
+def pages(language: str = DEFAULT) -> list[Path]:
+    """Paths of the pages of one language, relative to its folder."""
+    folder = DOCS / language
+    return sorted(p.relative_to(folder) for p in folder.rglob("*.md"))
+
+
+def blocks(path: Path) -> list[tuple[str, str]]:
+    """(info string, source) of every block the harness runs or refuses, in page order."""
+    document = parse_page(path)
+    return [(region.lexemes["info"].strip(), str(region.parsed)) for _, region in document.regions]
+
+
+def code_without_comments(info: str, source: str) -> list[str]:
+    """The lines of a block with ordinary comments removed; ``#>`` output lines stay."""
+    if info != "python":
+        return source.splitlines()
+    source = expand_includes(source)
+    cuts: dict[int, int] = {}
+    for token in tokenize.generate_tokens(io.StringIO(source).readline):
+        if token.type == tokenize.COMMENT and not token.string.startswith("#>"):
+            cuts[token.start[0]] = token.start[1]
+    kept = []
+    for number, line in enumerate(source.splitlines(), start=1):
+        if number in cuts:
+            line = line[:cuts[number]].rstrip()
+            if not line:
+                continue
+        kept.append(line)
+    return kept
+
+
+def opening_fences(path: Path) -> list[str]:
+    """Info strings of the opening fences of a page, by a plain line scan."""
+    infos, open_fence = [], None
+    for line in path.read_text(encoding="utf-8").splitlines():
+        match = FENCE.match(line)
+        if not match:
+            continue
+        fence, info = match.groups()
+        if open_fence is None:
+            open_fence = fence
+            infos.append(info.strip())
+        elif fence[0] == open_fence[0] and len(fence) >= len(open_fence) and not info.strip():
+            open_fence = None
+    return infos

@@ -1,0 +1,73 @@
+"""English and Chinese pages carry the same code, and the harness sees all of it."""
+
+import re
+
+import pytest
+import yaml
+
+from tests.harness import EVALUATORS, PYTHONISH, ROOT, YamlLoader
+from tests.pages import DOCS, LANGUAGES, blocks, code_without_comments, opening_fences, pages
+
+ALL_PAGES = [(lang, page) for lang in LANGUAGES for page in pages(lang)]
+
+
+def test_every_page_has_a_twin_in_every_language():
+    assert pages("en"), "no English pages found"
+    for lang in LANGUAGES:
+        assert pages(lang) == pages("en"), f"docs/{lang} and docs/en hold different pages"
+
+
+@pytest.mark.parametrize("page", pages("en"), ids=str)
+def test_twins_carry_the_same_code(page):
+    english = blocks(DOCS / "en" / page)
+    for lang in LANGUAGES[1:]:
+        other = blocks(DOCS / lang / page)
+        assert len(other) == len(english), (
+            f"docs/{lang}/{page} has {len(other)} code blocks, docs/en/{page} has {len(english)}")
+        for number, (en_block, other_block) in enumerate(zip(english, other), start=1):
+            assert code_without_comments(*other_block) == code_without_comments(*en_block), (
+                f"block {number} of docs/{lang}/{page} differs from the English one "
+                "in more than its comments")
+
+
+@pytest.mark.parametrize("lang, page", ALL_PAGES, ids=lambda v: str(v))
+def test_every_code_fence_is_run_or_refused(lang, page):
+    """Count what is tested: a plain scan of the fences and the harness agree."""
+    path = DOCS / lang / page
+    scanned = [info for info in opening_fences(path)
+               if info in EVALUATORS or PYTHONISH.search(info)]
+    assert [info for info, _ in blocks(path)] == scanned
+
+
+@pytest.mark.parametrize("lang, page", ALL_PAGES, ids=lambda v: str(v))
+def test_includes_stand_only_inside_python_blocks(lang, page):
+    path = DOCS / lang / page
+    text = path.read_text(encoding="utf-8")
+    inside = sum(src.count("--8<--") for info, src in blocks(path) if info == "python")
+    assert len(re.findall(r"^\s*-+8<-+", text, re.M)) == inside, (
+        f"docs/{lang}/{page}: a --8<-- include outside a python block is not tested")
+
+
+def _nav_entries(nav):
+    for item in nav:
+        if isinstance(item, str):
+            yield None, item
+            continue
+        for title, value in item.items():
+            if isinstance(value, list):
+                yield title, None
+                yield from _nav_entries(value)
+            else:
+                yield title, value
+
+
+def test_navigation_lists_every_page_with_a_chinese_title():
+    config = yaml.load((ROOT / "mkdocs.yml").read_text(encoding="utf-8"),
+                       Loader=YamlLoader)
+    entries = list(_nav_entries(config["nav"]))
+    listed = sorted(path for _, path in entries if path)
+    assert listed == sorted(str(p) for p in pages("en")), "mkdocs.yml nav and docs/en disagree"
+    zh = next(lang for plugin in config["plugins"] if isinstance(plugin, dict) and "i18n" in plugin
+              for lang in plugin["i18n"]["languages"] if lang["locale"] == "zh")
+    untranslated = [t for t, _ in entries if t and t not in zh["nav_translations"]]
+    assert not untranslated, f"nav titles without a Chinese translation: {untranslated}"

@@ -1,0 +1,122 @@
+"""The strict build of the site, and what a reader relies on in its HTML."""
+
+import json
+import os
+import re
+import subprocess
+import sys
+from html.parser import HTMLParser
+from pathlib import PurePosixPath
+from urllib.parse import urljoin
+
+import pytest
+
+from tests.harness import ROOT
+from tests.pages import DEFAULT, LANGUAGES, pages
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory):
+    """Build the site once, with --strict, exactly as `make serve` and CI do."""
+    out = tmp_path_factory.mktemp("site")
+    done = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(out)],
+        cwd=ROOT, capture_output=True, text=True, timeout=600,
+        env={**os.environ, "NO_MKDOCS_2_WARNING": "1"})
+    assert done.returncode == 0, done.stderr
+    warnings = [line for line in done.stderr.splitlines() if line.startswith("WARNING")]
+    assert not warnings, "\n".join(warnings)
+    return out
+
+
+def url_of(lang: str, page) -> str:
+    """Site-relative URL of a page, as mkdocs writes it (use_directory_urls)."""
+    stem = str(PurePosixPath(page).with_suffix(""))
+    path = "" if stem == "index" else stem.removesuffix("/index") + "/"
+    return path if lang == DEFAULT else f"{lang}/{path}"
+
+
+def html_of(site, lang, page) -> str:
+    return (site / url_of(lang, page) / "index.html").read_text(encoding="utf-8")
+
+
+class Tags(HTMLParser):
+    """The start tags of a page with their attributes."""
+
+    def __init__(self, text: str):
+        super().__init__()
+        self.tags: list[tuple[str, dict]] = []
+        self.feed(text)
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+
+
+EVERY_PAGE = [(lang, page) for lang in LANGUAGES for page in pages(DEFAULT)]
+ids = lambda value: str(value)
+
+
+@pytest.mark.parametrize("lang, page", EVERY_PAGE, ids=ids)
+def test_page_is_built_with_its_language(site, lang, page):
+    html = html_of(site, lang, page)
+    assert re.search(rf'<html lang="{lang}"', html)
+    assert len(re.findall(r"<h1[ >]", html)) == 1
+
+
+@pytest.mark.parametrize("lang, page", EVERY_PAGE, ids=ids)
+def test_language_switch_lands_on_the_same_page(site, lang, page):
+    here = url_of(lang, page)
+    links = {attrs["hreflang"]: attrs["href"] for tag, attrs in Tags(html_of(site, lang, page)).tags
+             if tag == "a" and "md-select__link" in attrs.get("class", "")}
+    assert set(links) == set(LANGUAGES)
+    for other, href in links.items():
+        assert urljoin("/" + here, href) == "/" + url_of(other, page), (lang, other, href)
+
+
+ASSET_ATTRS = {"script": "src", "img": "src", "iframe": "src", "source": "src",
+               "video": "src", "audio": "src"}
+LOADED_LINKS = {"stylesheet", "preload", "modulepreload", "icon", "manifest", "prefetch"}
+
+
+@pytest.mark.parametrize("lang, page", EVERY_PAGE, ids=ids)
+def test_page_loads_nothing_from_another_host(site, lang, page):
+    html = html_of(site, lang, page)
+    loaded = []
+    for tag, attrs in Tags(html).tags:
+        if tag in ASSET_ATTRS and attrs.get(ASSET_ATTRS[tag]):
+            loaded.append(attrs[ASSET_ATTRS[tag]])
+        if tag == "link" and set(attrs.get("rel", "").split()) & LOADED_LINKS:
+            loaded.append(attrs["href"])
+    remote = [url for url in loaded if re.match(r"(https?:)?//", url)]
+    assert loaded and not remote
+    assert "fonts.googleapis" not in html and "fonts.gstatic" not in html
+
+
+def test_stylesheets_import_nothing_from_another_host(site):
+    for css in (site / "assets").rglob("*.css"):
+        assert not re.search(r"url\(\s*['\"]?(https?:)?//|@import\s+['\"]?(https?:)?//",
+                             css.read_text(encoding="utf-8")), css
+
+
+@pytest.mark.parametrize("lang, page", EVERY_PAGE, ids=ids)
+def test_math_is_rendered_to_mathml(site, lang, page):
+    source = (ROOT / "docs" / lang / page).read_text(encoding="utf-8")
+    html = html_of(site, lang, page)
+    assert 'class="arithmatex"' not in html
+    assert ("<math" in html) == bool(re.search(r"\$[^$\n]+\$", source))
+
+
+@pytest.mark.parametrize("lang, page", EVERY_PAGE, ids=ids)
+def test_code_blocks_hold_only_runnable_code(site, lang, page):
+    """What the copy button copies: no prompts, no unexpanded includes."""
+    html = html_of(site, lang, page)
+    assert "&gt;&gt;&gt; " not in html
+    assert "--8&lt;--" not in html
+
+
+def test_chinese_text_is_segmented_for_search(site):
+    index = json.loads((site / "search" / "search_index.json").read_text(encoding="utf-8"))
+    separator = re.compile(index["config"]["separator"])
+    words = {word for doc in index["docs"] if doc["location"].startswith("zh/")
+             for word in separator.split(doc["text"] + " " + doc["title"])}
+    assert {"张量", "梯度", "设备", "学习"} <= words
