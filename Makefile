@@ -1,0 +1,32 @@
+# The project's jobs. `make serve` and `make test` each set up .venv first.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+READY  := $(VENV)/.ready-$(shell cksum < requirements.txt | cut -d' ' -f1)
+export NO_MKDOCS_2_WARNING := 1
+
+.PHONY: serve test outputs bench clean
+
+serve: $(READY)    ## serve the site, both languages, on http://127.0.0.1:8000
+	$(BIN)/mkdocs serve --dev-addr 127.0.0.1:8000
+
+test: $(READY)     ## every page's blocks, the pipelines, translation parity, the strict build
+	$(BIN)/python -m pytest
+
+outputs: $(READY)  ## rewrite the pages' `#>` output lines from what the code prints
+	$(BIN)/python -m pytest docs --update-outputs -q
+
+bench: $(READY)    ## time the suite against `import torch`
+	$(BIN)/python tests/bench.py
+
+clean:
+	rm -rf $(VENV) site
+
+# (Re)create .venv whenever requirements.txt changes.
+$(READY): requirements.txt
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+	  || { echo "error: Python 3.11 or newer is needed; set PYTHON=python3.X"; exit 1; }
+	rm -rf $(VENV)
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
