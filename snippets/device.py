@@ -10,9 +10,7 @@ import os
 
 import torch
 
-# --8<-- [start:env]
 ENV_VAR = "SNIPPETS_DEVICE"
-# --8<-- [end:env]
 
 KNOWN_TYPES = ("cpu", "cuda", "mps")
 
@@ -67,7 +65,6 @@ def _check(requested: str, origin: str) -> torch.device:
     return device
 
 
-# --8<-- [start:get_device]
 def get_device(name: str | None = None) -> torch.device:
     """Return the device to compute on.
 
@@ -85,4 +82,3 @@ def get_device(name: str | None = None) -> torch.device:
     if mps_available():
         return torch.device("mps")
     return torch.device("cpu")
-# --8<-- [end:get_device]

@@ -120,3 +120,13 @@ def test_chinese_text_is_segmented_for_search(site):
     words = {word for doc in index["docs"] if doc["location"].startswith("zh/")
              for word in separator.split(doc["text"] + " " + doc["title"])}
     assert {"张量", "梯度", "设备", "学习"} <= words
+
+
+@pytest.mark.parametrize("lang, page", EVERY_PAGE, ids=ids)
+def test_page_triggers_no_request_in_materials_scripts(site, lang, page):
+    """Material fetches sitemap.xml beside each head alternate link (a 404 per
+    language, since they point at pages) and GitHub's API for the repo link."""
+    html = html_of(site, lang, page)
+    assert not re.search(r'<link rel="alternate"[^>]*hreflang', html)
+    assert 'data-md-component="source"' not in html
+    assert 'class="md-source"' in html
