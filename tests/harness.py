@@ -71,6 +71,12 @@ def expand_includes(source: str) -> str:
     return "\n".join(md.preprocessors["snippet"].run(source.splitlines()))
 
 
+def where_is(example: Example) -> str:
+    path = Path(example.path)
+    shown = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
+    return f"{shown}, block at line {example.line}"
+
+
 # ---------------------------------------------------------------- comparing
 
 def _same_line(expected: str, actual: str) -> bool:
@@ -138,7 +144,7 @@ class Settings:
 
 def evaluate_python(example: Example) -> None:
     source = expand_includes(example.parsed)
-    where = f"{Path(example.path).relative_to(ROOT)}, block at line {example.line}"
+    where = where_is(example)
     lines = source.splitlines()
     statements = ast.parse(source).body
     if statements and output_comments(lines, 0, statements[0].lineno - 1):
@@ -207,7 +213,7 @@ def run_command(args: tuple[str, ...]) -> list[str]:
 
 def evaluate_console(example: Example) -> None:
     """Run each ``$ python ...`` command from the repository root; compare output."""
-    where = f"{Path(example.path).relative_to(ROOT)}, block at line {example.line}"
+    where = where_is(example)
     commands: list[tuple[str, list[str]]] = []
     for line in example.parsed.splitlines():
         if line.startswith("$ "):
@@ -233,7 +239,7 @@ def evaluate_console(example: Example) -> None:
 def refuse(info: str):
     def evaluate(example: Example) -> None:
         raise AssertionError(
-            f"{Path(example.path).relative_to(ROOT)}, line {example.line}: the fence "
+            f"{where_is(example)}: the fence "
             f"'```{info}' is not run by the tests; write '```python' (no title or options)"
             " for code a reader runs")
     return evaluate

@@ -1,0 +1,188 @@
+"""The harness fails when a page and its code disagree, and only then."""
+
+import textwrap
+
+import pytest
+
+from tests import harness
+from tests.harness import outputs_match, parse_page
+
+FENCE = "```"
+
+
+def run_page(tmp_path, markdown: str) -> None:
+    """Evaluate every block of a page, in order, as pytest would."""
+    page = tmp_path / "page.md"
+    page.write_text(textwrap.dedent(markdown).replace("~~~", FENCE), encoding="utf-8")
+    for example in parse_page(page):
+        example.evaluate()
+
+
+def test_matching_output_passes(tmp_path):
+    run_page(tmp_path, """
+        ~~~python
+        x = 6 * 7
+        print(x)
+        #> 42
+        for i in range(2):
+            print(i)
+        #> 0
+        #> 1
+        ~~~
+    """)
+
+
+def test_wrong_output_fails_and_shows_both(tmp_path):
+    with pytest.raises(AssertionError, match=r"(?s)the page shows:.*#> 41.*the code prints:.*#> 42"):
+        run_page(tmp_path, """
+            ~~~python
+            print(6 * 7)
+            #> 41
+            ~~~
+        """)
+
+
+def test_output_the_page_does_not_show_fails(tmp_path):
+    with pytest.raises(AssertionError, match="the page shows"):
+        run_page(tmp_path, """
+            ~~~python
+            print("surprise")
+            ~~~
+        """)
+
+
+def test_blocks_of_a_page_share_one_namespace(tmp_path):
+    run_page(tmp_path, """
+        ~~~python
+        value = 3
+        ~~~
+        ~~~python
+        print(value)
+        #> 3
+        ~~~
+    """)
+
+
+@pytest.mark.parametrize("info", ["py", "python3", 'python title="a.py"', "python linenums=\"1\"",
+                                  "pycon", "{.python}"])
+def test_python_fence_that_is_not_run_fails(tmp_path, info):
+    with pytest.raises(AssertionError, match="is not run by the tests"):
+        run_page(tmp_path, f"""
+            ~~~{info}
+            print("never run")
+            ~~~
+        """)
+
+
+def test_shown_error_ending_its_block_passes(tmp_path):
+    run_page(tmp_path, """
+        ~~~python
+        print("before")
+        #> before
+        {}["missing"]
+        #> KeyError: 'missing'
+        ~~~
+    """)
+
+
+def test_error_the_page_does_not_show_fails(tmp_path):
+    with pytest.raises(AssertionError, match="ZeroDivisionError"):
+        run_page(tmp_path, """
+            ~~~python
+            1 / 0
+            ~~~
+        """)
+
+
+def test_error_in_the_middle_of_a_block_fails(tmp_path):
+    with pytest.raises(AssertionError, match="must end its block"):
+        run_page(tmp_path, """
+            ~~~python
+            1 / 0
+            #> ZeroDivisionError: division by zero
+            print("a reader's copy never gets here")
+            ~~~
+        """)
+
+
+def test_warnings_are_output_too(tmp_path):
+    run_page(tmp_path, """
+        ~~~python
+        import warnings
+        warnings.warn("careful")
+        #> UserWarning: careful
+        ~~~
+    """)
+
+
+def test_includes_are_expanded_like_the_site_does(tmp_path):
+    run_page(tmp_path, """
+        ~~~python
+        --8<-- "snippets/linear_regression.py:numpy_imports"
+        --8<-- "snippets/linear_regression.py:data"
+        ~~~
+        ~~~python
+        print(make_data()[0].shape)
+        #> (80, 1)
+        ~~~
+    """)
+
+
+def test_missing_include_fails(tmp_path):
+    with pytest.raises(Exception, match="could not be found"):
+        run_page(tmp_path, """
+            ~~~python
+            --8<-- "snippets/no_such_file.py"
+            ~~~
+        """)
+
+
+def test_console_block_compares_the_command_output(tmp_path):
+    run_page(tmp_path, """
+        ~~~console
+        $ python -c "print('hello')"
+        hello
+        ~~~
+    """)
+    with pytest.raises(AssertionError, match="the code prints"):
+        run_page(tmp_path, """
+            ~~~console
+            $ python -c "print('hello')"
+            goodbye
+            ~~~
+        """)
+
+
+def test_console_block_runs_only_python(tmp_path):
+    with pytest.raises(AssertionError, match="only 'python ...' commands are run"):
+        run_page(tmp_path, """
+            ~~~console
+            $ rm -rf build
+            ~~~
+        """)
+
+
+@pytest.mark.parametrize("shown, printed, same", [
+    ("a = 1.0235", "a = 1.0236", True),      # one unit in the last shown digit
+    ("a = 1.0235", "a = 1.0237", False),
+    ("tensor([0.5000])", "tensor([0.5001])", True),
+    ("loss 2.5e-03", "loss 2.6e-03", True),
+    ("loss 2.5e-03", "loss 2.7e-03", False),
+    ("epoch 146", "epoch 147", False),        # whole numbers are exact
+    ("a = 1.0235", "b = 1.0235", False),      # text around numbers is exact
+])
+def test_numbers_may_differ_by_one_unit_in_the_last_shown_digit(shown, printed, same):
+    assert outputs_match([shown], [printed]) is same
+
+
+def test_update_mode_rewrites_outputs_from_the_code(tmp_path, monkeypatch):
+    monkeypatch.setattr(harness.Settings, "update", True)
+    monkeypatch.setattr(harness.Settings, "edits", {})
+    run_page(tmp_path, """
+        ~~~python
+        print(6 * 7)
+        #> typed by hand
+        ~~~
+    """)
+    harness.write_updates()
+    assert "print(6 * 7)\n#> 42\n" in (tmp_path / "page.md").read_text(encoding="utf-8")
