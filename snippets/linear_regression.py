@@ -159,8 +159,32 @@ def train_model(model: nn.Module, x: torch.Tensor, y: torch.Tensor,
     loss_fn = nn.MSELoss(reduction="mean")
     optimizer = optim.SGD(model.parameters(), lr=lr)
     train_step = make_train_step(model, loss_fn, optimizer)
-    return fit(train_step, [(x, y)], epochs, lr)
+    train_losses, _ = fit(train_step, [(x, y)], epochs, lr)
+    return train_losses
 # --8<-- [end:train_model]
+
+
+# --8<-- [start:train_with_validation]
+def train_with_validation(x_train: torch.Tensor, y_train: torch.Tensor,
+                          x_val: torch.Tensor, y_val: torch.Tensor, lr: float = 0.1,
+                          epochs: int = 1000, patience: int | None = None, seed: int = 42):
+    """Train nn.Linear, measuring the validation loss after every epoch.
+
+    Returns the model and the training and validation losses of each epoch.
+    """
+    torch.manual_seed(seed)
+    model = LayerLinearRegression().to(x_train.device)
+    loss_fn = nn.MSELoss()
+    optimizer = optim.SGD(model.parameters(), lr=lr)
+    train_step = make_train_step(model, loss_fn, optimizer)
+
+    def validate() -> float:
+        return validation_loss(model, loss_fn, x_val, y_val)
+
+    train_losses, val_losses = fit(train_step, [(x_train, y_train)], epochs, lr,
+                                   validate, patience)
+    return model, train_losses, val_losses
+# --8<-- [end:train_with_validation]
 
 
 def run_stages(device: torch.device, epochs: int = 1000, lr: float = 0.1,

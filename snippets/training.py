@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+# --8<-- [start:imports]
 import math
 from collections.abc import Callable, Iterable
 
 import torch
 from torch import nn
+# --8<-- [end:imports]
 
 
 class DivergenceError(ArithmeticError):
@@ -71,13 +73,30 @@ def validation_loss(model: nn.Module, loss_fn, x: torch.Tensor, y: torch.Tensor)
 
 
 # --8<-- [start:fit]
-def fit(train_step: Callable, batches: Iterable, epochs: int, lr: float) -> list[float]:
-    """Run ``epochs`` passes over ``batches``; return the mean loss of each epoch."""
-    history = []
+def fit(train_step: Callable, batches: Iterable, epochs: int, lr: float,
+        validate: Callable[[], float] | None = None,
+        patience: int | None = None) -> tuple[list[float], list[float]]:
+    """Train for up to ``epochs`` passes over ``batches``.
+
+    Returns the mean training loss of each epoch and, if ``validate`` is
+    given, the validation loss after each epoch. With ``patience``, training
+    stops once the validation loss has not improved for that many epochs.
+    """
+    train_losses: list[float] = []
+    val_losses: list[float] = []
+    best, waited = math.inf, 0
     for epoch in range(1, epochs + 1):
         losses = [train_step(x, y) for x, y in batches]
-        mean_loss = sum(losses) / len(losses)
-        check_finite(mean_loss, epoch, lr)
-        history.append(mean_loss)
-    return history
+        train_losses.append(sum(losses) / len(losses))
+        check_finite(train_losses[-1], epoch, lr)
+        if validate is None:
+            continue
+        val_losses.append(validate())
+        if val_losses[-1] < best:
+            best, waited = val_losses[-1], 0
+        else:
+            waited += 1
+            if patience is not None and waited >= patience:
+                break
+    return train_losses, val_losses
 # --8<-- [end:fit]
