@@ -40,6 +40,9 @@ OUTPUT_MARK = "#>"
 # Info strings a reader would take for Python (or a Python session) that the
 # harness does not run: it refuses them rather than skip them silently.
 PYTHONISH = re.compile(r"^(py|python|python3|pycon|ipython|ipython3)\b|^\{?\.?py", re.I)
+# PyTorch ends warnings raised in C++ with the build's source path and line,
+# which differ between wheels of one release (CPU and CUDA builds, say).
+TRIGGERED = re.compile(r"\s*\(Triggered internally at [^)]*\)\s*$")
 NUMBER = re.compile(r"[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?")
 
 
@@ -131,7 +134,8 @@ def run_statement(statement: ast.stmt, filename: str, namespace: dict):
         except Exception as exc:  # noqa: BLE001 - compared with the page below
             error = exc
     lines = out.getvalue().splitlines()
-    lines += [f"{w.category.__name__}: {w.message}" for w in caught]
+    for w in caught:
+        lines += f"{w.category.__name__}: {TRIGGERED.sub('', str(w.message))}".splitlines()
     return lines, error
 
 

@@ -130,3 +130,24 @@ def test_page_triggers_no_request_in_materials_scripts(site, lang, page):
     assert not re.search(r'<link rel="alternate"[^>]*hreflang', html)
     assert 'data-md-component="source"' not in html
     assert 'class="md-source"' in html
+
+
+@pytest.mark.parametrize("lang, page", EVERY_PAGE, ids=ids)
+def test_every_image_is_built_and_described(site, lang, page):
+    here = "/" + url_of(lang, page)
+    for tag, attrs in Tags(html_of(site, lang, page)).tags:
+        if tag == "img":
+            assert attrs.get("alt", "").strip(), f"image without alt text: {attrs.get('src')}"
+            target = urljoin(here, attrs["src"]).lstrip("/")
+            assert (site / target).is_file(), f"{attrs['src']} is not in the build"
+
+
+def test_every_figure_is_drawn_and_shown(site):
+    from snippets.figures import FIGURES
+
+    drawn = {p.stem for p in (site / "figures").glob("*.svg")}
+    assert drawn == set(FIGURES)
+    shown = {m for lang in LANGUAGES for page in pages(lang)
+             for m in re.findall(r"figures/([\w-]+)\.svg",
+                                 (ROOT / "docs" / lang / page).read_text(encoding="utf-8"))}
+    assert shown == set(FIGURES), "figures drawn but shown on no page, or the reverse"
