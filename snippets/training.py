@@ -74,13 +74,14 @@ def validation_loss(model: nn.Module, loss_fn, x: torch.Tensor, y: torch.Tensor)
 
 # --8<-- [start:fit]
 def fit(train_step: Callable, batches: Iterable, epochs: int, lr: float,
-        validate: Callable[[], float] | None = None,
-        patience: int | None = None) -> tuple[list[float], list[float]]:
+        validate: Callable[[], float] | None = None, patience: int | None = None,
+        log_every: int | None = None) -> tuple[list[float], list[float]]:
     """Train for up to ``epochs`` passes over ``batches``.
 
     Returns the mean training loss of each epoch and, if ``validate`` is
     given, the validation loss after each epoch. With ``patience``, training
     stops once the validation loss has not improved for that many epochs.
+    With ``log_every``, the loss is printed every that many epochs.
     """
     train_losses: list[float] = []
     val_losses: list[float] = []
@@ -89,6 +90,8 @@ def fit(train_step: Callable, batches: Iterable, epochs: int, lr: float,
         losses = [train_step(x, y) for x, y in batches]
         train_losses.append(sum(losses) / len(losses))
         check_finite(train_losses[-1], epoch, lr)
+        if log_every and epoch % log_every == 0:
+            print(f"Epoch [{epoch}/{epochs}], Loss: {train_losses[-1]:.4f}")
         if validate is None:
             continue
         val_losses.append(validate())
