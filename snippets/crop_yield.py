@@ -113,6 +113,9 @@ def gap(loss: float, optimum: float) -> str:
 
 
 # --8<-- [start:standardize]
+STANDARDIZED_LR, STANDARDIZED_EPOCHS = 0.1, 100
+
+
 def standardizer(inputs: torch.Tensor):
     """A function that maps inputs to zero mean and unit variance per column,
     with the mean and standard deviation of ``inputs`` (the training data)."""
@@ -128,9 +131,6 @@ def split(inputs: torch.Tensor, targets: torch.Tensor, val_size: int, seed: int 
     generator = torch.Generator().manual_seed(seed)
     return random_split(dataset, [len(dataset) - val_size, val_size], generator=generator)
 # --8<-- [end:split]
-
-
-STANDARDIZED_LR, STANDARDIZED_EPOCHS = 0.1, 100
 
 
 # --8<-- [start:validation]

@@ -9,17 +9,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import matplotlib
-
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 import networkx as nx  # noqa: E402
 import torch  # noqa: E402
 
 from snippets.device import get_device  # noqa: E402
 from snippets.graph import graph_edges  # noqa: E402
-from snippets.linear_regression import make_data, train_with_validation  # noqa: E402
+import numpy as np  # noqa: E402
+
+from snippets import crop_yield  # noqa: E402
+from snippets.linear_regression import (  # noqa: E402
+    least_squares, make_data, numpy_gradient_descent, train_with_validation)
 from snippets.optimizers import OPTIMIZERS, loss_history  # noqa: E402
 
 LEAF, OPERATION, OUTPUT = "#bbdefb", "#eeeeee", "#ffccbc"
@@ -119,6 +119,90 @@ def training_curves() -> plt.Figure:
     return fig
 
 
+def regression_fit() -> plt.Figure:
+    """The data of the regression and the least-squares line through the training points."""
+    x_train, y_train, x_val, y_val = make_data()
+    a, b = least_squares(x_train, y_train)
+    fig, ax = plt.subplots(figsize=(6, 4))
+    ax.scatter(x_train, y_train, s=14, label="training points (80)")
+    ax.scatter(x_val, y_val, s=14, marker="s", label="validation points (20)")
+    line = np.array([0, 1])
+    ax.plot(line, 1 + 2 * line, color="#777", linestyle=":", label="y = 1 + 2x (true line)")
+    ax.plot(line, a + b * line, color="#d84315", label=f"fitted: y = {a:.4f} + {b:.4f}x")
+    ax.set(xlabel="x", ylabel="y")
+    ax.legend()
+    fig.tight_layout()
+    return fig
+
+
+def descent_path() -> plt.Figure:
+    """Gradient descent's (a, b) over the contours of the training MSE."""
+    x_train, y_train, _, _ = make_data()
+    path: list[tuple[float, float]] = []
+    numpy_gradient_descent(x_train, y_train, lr=0.1, epochs=1000, path=path)
+    a_exact, b_exact = least_squares(x_train, y_train)
+    a_grid, b_grid = np.meshgrid(np.linspace(-0.5, 2.5, 121), np.linspace(-0.5, 3.5, 121))
+    residuals = a_grid[..., None] + b_grid[..., None] * x_train[:, 0] - y_train[:, 0]
+    mse = (residuals ** 2).mean(axis=-1)
+    fig, ax = plt.subplots(figsize=(6, 5))
+    contours = ax.contour(a_grid, b_grid, mse, levels=np.geomspace(0.01, 6, 12), cmap="viridis")
+    ax.clabel(contours, fontsize=7, fmt="%.2g")
+    a_path, b_path = np.array(path).T
+    ax.plot(a_path, b_path, color="#d84315", marker=".", markersize=3, linewidth=1,
+            label="gradient descent, lr 0.1")
+    ax.plot(*path[0], "o", color="#d84315", label="random start")
+    ax.plot(a_exact, b_exact, "*", color="black", markersize=12, label="least squares")
+    ax.set(xlabel="a (intercept)", ylabel="b (slope)")
+    ax.legend(loc="upper right")
+    fig.tight_layout()
+    return fig
+
+
+def crop_losses() -> plt.Figure:
+    """Training loss of nn.Linear on raw and on standardized crop inputs."""
+    inputs, targets = crop_yield.crop_tensors(15, get_device())
+    optimum = crop_yield.least_squares_mse(inputs, targets)
+    scale = crop_yield.standardizer(inputs)
+    _, raw = crop_yield.train_linear(crop_yield.make_loader(inputs, targets), 100, 1e-5)
+    _, standardized = crop_yield.train_linear(
+        crop_yield.make_loader(scale(inputs), targets), 100, crop_yield.STANDARDIZED_LR)
+    fig, ax = plt.subplots(figsize=(7, 4))
+    ax.plot(range(1, 101), raw, label="raw inputs, lr 1e-5")
+    ax.plot(range(1, 101), standardized, label=f"standardized inputs, lr {crop_yield.STANDARDIZED_LR:g}")
+    ax.axhline(optimum, color="black", linestyle=":", label=f"least-squares optimum ({optimum:.3f})")
+    ax.set_yscale("log")
+    ax.set(xlabel="epoch", ylabel="training MSE (log scale)")
+    ax.legend()
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def crop_predictions() -> plt.Figure:
+    """Predicted against actual yields of the 15 regions, for the two nn.Linear models."""
+    inputs, targets = crop_yield.crop_tensors(15, get_device())
+    scale = crop_yield.standardizer(inputs)
+    raw, _ = crop_yield.train_linear(crop_yield.make_loader(inputs, targets), 100, 1e-5)
+    scaled, _ = crop_yield.train_linear(crop_yield.make_loader(scale(inputs), targets),
+                                        crop_yield.STANDARDIZED_EPOCHS,
+                                        crop_yield.STANDARDIZED_LR)
+    with torch.no_grad():
+        models = {"raw inputs, lr 1e-5, 100 epochs": raw(inputs).cpu(),
+                  "standardized inputs": scaled(scale(inputs)).cpu()}
+    actual = targets.cpu()
+    fig, axes = plt.subplots(1, 2, figsize=(9, 4.2), sharex=True, sharey=True)
+    for ax, (title, predicted) in zip(axes, models.items()):
+        for column, (fruit, marker) in enumerate([("apples", "o"), ("oranges", "s")]):
+            ax.scatter(actual[:, column], predicted[:, column], marker=marker, s=22, label=fruit)
+        ax.plot([15, 140], [15, 140], color="#777", linestyle=":", label="perfect prediction")
+        ax.set(title=title, xlabel="actual yield (t/ha)")
+        ax.grid(alpha=0.3)
+    axes[0].set_ylabel("predicted yield (t/ha)")
+    axes[0].legend()
+    fig.tight_layout()
+    return fig
+
+
 FIGURES: dict[str, Callable[[], plt.Figure]] = {
     "graph-yhat": lambda: regression_graph("yhat"),
     "graph-error": lambda: regression_graph("error"),
@@ -126,4 +210,8 @@ FIGURES: dict[str, Callable[[], plt.Figure]] = {
     "graph-nongrad": nongrad_graph,
     "optimizer-curves": optimizer_curves,
     "training-curves": training_curves,
+    "regression-fit": regression_fit,
+    "descent-path": descent_path,
+    "crop-losses": crop_losses,
+    "crop-predictions": crop_predictions,
 }

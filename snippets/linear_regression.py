@@ -52,13 +52,19 @@ def least_squares(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
 
 # --8<-- [start:numpy_gd]
 def numpy_gradient_descent(x: np.ndarray, y: np.ndarray, lr: float = 0.1,
-                           epochs: int = 1000, seed: int = 42) -> tuple[float, float]:
-    """Fit a and b by gradient descent, with gradients derived by hand."""
+                           epochs: int = 1000, seed: int = 42,
+                           path: list | None = None) -> tuple[float, float]:
+    """Fit a and b by gradient descent, with gradients derived by hand.
+
+    If a list is given as ``path``, (a, b) is appended to it before each step.
+    """
     np.random.seed(seed)
     a = np.random.randn(1)
     b = np.random.randn(1)
 
     for epoch in range(1, epochs + 1):
+        if path is not None:
+            path.append((a.item(), b.item()))
         yhat = a + b * x
         error = yhat - y
         loss = (error ** 2).mean()

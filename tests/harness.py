@@ -172,6 +172,11 @@ def evaluate_python(example: Example) -> None:
                     f"{where}: this statement raised, and a statement that raises must end its"
                     f" block, since a reader's copy stops there\n{code}\n"
                     + "".join(traceback.format_exception(error))) from error
+            if Settings.update and not expected:
+                raise AssertionError(
+                    f"{where}: this statement raised, and the page shows no output for it;"
+                    " --update-outputs rewrites errors a page already shows, and writes no new"
+                    f" one\n{code}\n" + "".join(traceback.format_exception(error))) from error
         if Settings.update:
             new_lines += lines[statement.lineno - 1:statement.end_lineno]
             new_lines += [f"{OUTPUT_MARK} {line}".rstrip() for line in actual]
@@ -219,6 +224,7 @@ def evaluate_console(example: Example) -> None:
     """Run each ``$ python ...`` command from the repository root; compare output."""
     where = where_is(example)
     commands: list[tuple[str, list[str]]] = []
+    rewritten: list[str] = []
     for line in example.parsed.splitlines():
         if line.startswith("$ "):
             commands.append((line[2:], []))
@@ -234,8 +240,12 @@ def evaluate_console(example: Example) -> None:
         actual = run_command(tuple(argv[1:]))
         while expected and not expected[-1].strip():
             expected.pop()
-        if not outputs_match(expected, actual):
+        rewritten += [f"$ {command}", *actual]
+        if not Settings.update and not outputs_match(expected, actual):
             raise AssertionError(f"{where}: $ {command}\n{_diff(expected, actual)}")
+    if Settings.update and rewritten != example.parsed.rstrip("\n").splitlines():
+        Settings.edits.setdefault(example.path, []).append(
+            (str(example.parsed), "\n".join(rewritten) + "\n"))
 
 
 # ----------------------------------------------------------------- parsing

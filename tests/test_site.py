@@ -5,6 +5,7 @@ import os
 import re
 import subprocess
 import sys
+from html import unescape
 from html.parser import HTMLParser
 from pathlib import PurePosixPath
 from urllib.parse import urljoin
@@ -138,6 +139,8 @@ def test_every_image_is_built_and_described(site, lang, page):
     for tag, attrs in Tags(html_of(site, lang, page)).tags:
         if tag == "img":
             assert attrs.get("alt", "").strip(), f"image without alt text: {attrs.get('src')}"
+            if attrs["src"].startswith("data:image/"):
+                continue  # a notebook's figure, inside the page
             target = urljoin(here, attrs["src"]).lstrip("/")
             assert (site / target).is_file(), f"{attrs['src']} is not in the build"
 
@@ -151,3 +154,46 @@ def test_every_figure_is_drawn_and_shown(site):
              for m in re.findall(r"figures/([\w-]+)\.svg",
                                  (ROOT / "docs" / lang / page).read_text(encoding="utf-8"))}
     assert shown == set(FIGURES), "figures drawn but shown on no page, or the reverse"
+
+
+NOTEBOOKS = [(lang, page) for lang, page in EVERY_PAGE if str(page).startswith("notebooks/")]
+
+
+@pytest.mark.parametrize("lang, page", NOTEBOOKS, ids=ids)
+def test_notebook_page_is_the_executed_notebook(site, lang, page):
+    """Rendered by mkdocs-jupyter, executed: not the page's Markdown source."""
+    html = html_of(site, lang, page)
+    assert "jp-Notebook" in html and "jp-OutputArea-output" in html
+    text = unescape(re.sub(r"<[^>]+>", "", html))
+    assert "--8<--" not in text and "Traceback" not in text
+    # What the page shows under its statements, Jupyter printed too.
+    source = (ROOT / "docs" / lang / page).read_text(encoding="utf-8")
+    shown = [line[3:] for line in source.splitlines() if line.startswith("#> ")]
+    assert shown and [line for line in shown if line not in text] == []
+
+
+@pytest.mark.parametrize("lang, page", NOTEBOOKS, ids=ids)
+def test_notebook_figures_have_the_pages_alt_text(site, lang, page):
+    source = (ROOT / "docs" / lang / page).read_text(encoding="utf-8")
+    alts = re.findall(r"^#\|\s*fig-alt:\s*(.*)$", source, re.M)
+    images = [attrs for tag, attrs in Tags(html_of(site, lang, page)).tags if tag == "img"]
+    assert alts and [attrs.get("alt") for attrs in images] == alts
+    assert all(attrs["src"].startswith("data:image/png") for attrs in images)
+
+
+@pytest.mark.parametrize("lang, page", NOTEBOOKS, ids=ids)
+def test_notebook_can_be_downloaded(site, lang, page):
+    links = [attrs["href"] for tag, attrs in Tags(html_of(site, lang, page)).tags
+             if tag == "a" and "download" in attrs]
+    assert len(links) == 1 and links[0].endswith(".ipynb")
+    notebook = json.loads((site / links[0].lstrip("/")).read_text(encoding="utf-8"))
+    code = "\n".join("".join(c["source"]) for c in notebook["cells"] if c["cell_type"] == "code")
+    assert "--8<--" not in code and "def " in code
+
+
+def test_notebook_markdown_is_in_the_pages_language(site):
+    for page in [p for _, p in NOTEBOOKS]:
+        zh = json.loads(next((site / "zh" / url_of(DEFAULT, page)).glob("*.ipynb")).read_text(
+            encoding="utf-8"))
+        markdown = "".join("".join(c["source"]) for c in zh["cells"] if c["cell_type"] == "markdown")
+        assert re.search(r"[\u4e00-\u9fff]", markdown), f"zh notebook {page} has no Chinese"

@@ -1,0 +1,187 @@
+"""Serve the pages under docs/<lang>/notebooks/ as executed Jupyter notebooks.
+
+A notebook is written as an ordinary page, so the doc-test harness runs it
+and the parity test holds its two languages to the same code. While the site
+builds, each such page becomes a notebook: its prose becomes Markdown cells
+and its python blocks code cells, with the ``--8<--`` includes expanded (the
+code comes from snippets/, never a copy) and the ``#>`` lines dropped, since
+Jupyter shows the real outputs. A ``#| fig-alt: ...`` line in a block becomes
+the alt text of the figure that block draws.
+
+mkdocs-jupyter then executes and renders the notebook in place of the page.
+Two things it cannot do alone, because mkdocs-static-i18n rebuilds every File
+and runs one build per language:
+* render a page whose File i18n created: here the page keeps its i18n File
+  (its URL, nav entry and language switch) and only its source becomes the
+  notebook, which mkdocs-jupyter recognises by the .ipynb source path;
+* keep its execution cache across languages: each build evicts the cache
+  entries it did not use, so each language gets a cache folder of its own.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import os
+import posixpath
+import re
+import sys
+from html import escape
+from pathlib import Path
+
+from mkdocs.plugins import event_priority
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / ".cache" / "notebooks"
+FOLDER = "notebooks"
+# A notebook page's src_uri, with or without i18n's language folder in front.
+NOTEBOOK_PAGE = re.compile(r"^(?:[a-z]{2}/)?notebooks/[^/]+\.md$")
+ALT = re.compile(r"^#\|\s*fig-alt:\s*(.*)$")
+# nbconvert's lab template writes no alt text; its exporter then puts this one.
+NO_ALT = 'alt="No description has been provided for this image"'
+# The template always loads MathJax; notebook pages have no TeX to typeset.
+MATHJAX = re.compile(r'<!-- Load mathjax -->\s*<script src="[^"]*">\s*</script>\s*'
+                     r'<!-- MathJax configuration -->\s*<script type="text/x-mathjax-config">'
+                     r'.*?</script>', re.S)
+# ... and a loader that imports mermaid from a CDN when a notebook has diagrams.
+MERMAID = re.compile(r'<script type="module">\s*document\.addEventListener\("DOMContentLoaded",'
+                     r'[^<]*?\.jp-Mermaid.*?</script>', re.S)
+
+
+def _harness():
+    if str(ROOT) not in sys.path:  # mkdocs restores sys.path after loading hooks
+        sys.path.insert(0, str(ROOT))
+    from tests import harness
+    return harness
+
+
+def _snippets_key() -> str:
+    digest = hashlib.sha256()
+    for path in sorted((ROOT / "snippets").glob("*.py")):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+LINK = re.compile(r"\]\((?!https?:)([^)\s#]+)\.md(#[^)\s]*)?\)")
+
+
+def _absolute_links(text: str, site: str) -> str:
+    """Links to other pages, as URLs of the site: mkdocs does not rewrite the
+    links of a notebook, and a downloaded notebook has no pages beside it."""
+    def url(match: re.Match) -> str:
+        target = posixpath.normpath(posixpath.join(FOLDER, match.group(1)))
+        path = "" if target == "index" else target.removesuffix("/index") + "/"
+        return f"]({site}{path}{match.group(2) or ''})"
+    return LINK.sub(url, text)
+
+
+def _markdown_cell(text: str) -> dict | None:
+    text = text.strip("\n")
+    if not text.strip():
+        return None
+    if re.search(r"(?<!\\)\$", text):
+        raise ValueError("math ($...$) in a notebook page: its HTML would need MathJax")
+    return {"cell_type": "markdown", "metadata": {}, "source": text}
+
+
+def _code_cell(source: str) -> dict:
+    harness = _harness()
+    lines, metadata = [], {}
+    for line in harness.expand_includes(source).splitlines():
+        if line.strip().startswith(harness.OUTPUT_MARK):
+            continue
+        alt = ALT.match(line.strip())
+        if alt:
+            metadata["alt"] = alt.group(1)
+            continue
+        lines.append(line)
+    return {"cell_type": "code", "metadata": metadata, "execution_count": None,
+            "outputs": [], "source": "\n".join(lines).strip("\n")}
+
+
+def page_to_notebook(path: Path, site: str) -> dict:
+    """The notebook of a page: prose as Markdown cells, blocks as cells; links to
+    other pages point at ``site``, the address of the page's language."""
+    harness = _harness()
+    document = harness.parse_page(path)
+    cells, position = [], 0
+    for _, region in document.regions:
+        cells.append(_markdown_cell(_absolute_links(document.text[position:region.start], site)))
+        info = region.lexemes["info"].strip()
+        if info == "python":
+            cells.append(_code_cell(str(region.parsed)))
+        else:  # a console block: shown, as on the page (the harness ran it)
+            cells.append(_markdown_cell(document.text[region.start:region.end]))
+        position = region.end
+    cells.append(_markdown_cell(_absolute_links(document.text[position:], site)))
+    cells = [cell for cell in cells if cell]
+    for number, cell in enumerate(cells, start=1):
+        cell["id"] = f"cell-{number}"
+    return {
+        "cells": cells,
+        "metadata": {
+            "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
+            "language_info": {"name": "python"},
+            # Changes with the snippets, so mkdocs-jupyter's cache does too.
+            "snippets": _snippets_key(),
+        },
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+
+
+def _language(config) -> tuple[str, str]:
+    """The language being built, and the default one, as mkdocs-static-i18n says."""
+    i18n = config.plugins["i18n"]
+    return i18n.current_language, i18n.default_language
+
+
+def on_config(config):
+    # The kernel runs in the notebook's folder; the notebooks import snippets.
+    path = os.environ.get("PYTHONPATH", "")
+    if str(ROOT) not in path.split(os.pathsep):
+        os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), path]))
+    return config
+
+
+@event_priority(-200)  # after mkdocs-static-i18n's on_files (-100), which makes the Files
+def on_files(files, config):
+    language, default = _language(config)
+    jupyter = config.plugins.get("mkdocs-jupyter")
+    if jupyter is not None:
+        jupyter.config["cache_dir"] = str(ROOT / ".cache" / "mkdocs-jupyter" / language)
+    site = config.site_url or "/"
+    site += "" if language == default else f"{language}/"
+    for file in list(files):
+        if NOTEBOOK_PAGE.match(file.src_uri):
+            notebook = page_to_notebook(Path(file.abs_src_path), site)
+            target = OUT / language / Path(file.src_uri).with_suffix(".ipynb").name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            text = json.dumps(notebook, ensure_ascii=False, indent=1) + "\n"
+            if not target.exists() or target.read_text(encoding="utf-8") != text:
+                target.write_text(text, encoding="utf-8")
+            # i18n hands the same File objects to every language's build, so
+            # the page gets a copy whose source is the notebook.
+            notebook_file = copy.copy(file)
+            notebook_file.abs_src_path = str(target)
+            files.remove(file)
+            files.append(notebook_file)
+    return files
+
+
+def on_page_content(html: str, page, **_) -> str:
+    if not str(page.file.abs_src_path).endswith(".ipynb"):
+        return html
+    for loader in (MATHJAX, MERMAID):
+        html, found = loader.subn("", html)
+        if found != 1:
+            raise ValueError(f"{page.file.src_uri}: expected one {loader.pattern[:30]}...")
+    notebook = json.loads(Path(page.file.abs_src_path).read_text(encoding="utf-8"))
+    alts = [cell["metadata"]["alt"] for cell in notebook["cells"] if "alt" in cell["metadata"]]
+    if html.count(NO_ALT) != len(alts):
+        raise ValueError(f"{page.file.src_uri}: {html.count(NO_ALT)} figures, but {len(alts)}"
+                         " '#| fig-alt:' lines; each figure's cell needs exactly one")
+    for alt in alts:
+        html = html.replace(NO_ALT, f'alt="{escape(alt)}"', 1)
+    return html
