@@ -82,6 +82,8 @@ def _markdown_cell(text: str) -> dict | None:
         return None
     if re.search(r"(?<!\\)\$", text):
         raise ValueError("math ($...$) in a notebook page: its HTML would need MathJax")
+    # mkdocs-jupyter's table of contents drops code spans from headings.
+    text = re.sub(r"^(#+ .*)$", lambda m: m.group(1).replace("`", ""), text, flags=re.M)
     return {"cell_type": "markdown", "metadata": {}, "source": text}
 
 
@@ -170,6 +172,36 @@ def on_files(files, config):
     return files
 
 
+HEADING = re.compile(r'<h([1-6]) id="([^"]*)"(.*?)</h\1>', re.S)
+
+
+def _toc_ids(items):
+    for item in items:
+        yield item.id
+        yield from _toc_ids(item.children)
+
+
+def _match_toc(html: str, page) -> str:
+    """Give each heading the id its table-of-contents entry links to.
+
+    nbconvert makes ids from ASCII only (Chinese headings all get ""), while
+    mkdocs-jupyter builds the table of contents with Python-Markdown's ids.
+    Both come from the same cells, in the same order.
+    """
+    ids = list(_toc_ids(page.toc))
+    headings = HEADING.findall(html)
+    if len(ids) != len(headings):
+        raise ValueError(f"{page.file.src_uri}: {len(headings)} headings, {len(ids)} TOC entries")
+    new_ids = iter(ids)
+
+    def replace(match: re.Match) -> str:
+        level, old, rest = match.groups()
+        new = next(new_ids)
+        rest = rest.replace(f'href="#{old}"', f'href="#{new}"')
+        return f'<h{level} id="{new}"{rest}</h{level}>'
+    return HEADING.sub(replace, html)
+
+
 def on_page_content(html: str, page, **_) -> str:
     if not str(page.file.abs_src_path).endswith(".ipynb"):
         return html
@@ -184,4 +216,4 @@ def on_page_content(html: str, page, **_) -> str:
                          " '#| fig-alt:' lines; each figure's cell needs exactly one")
     for alt in alts:
         html = html.replace(NO_ALT, f'alt="{escape(alt)}"', 1)
-    return html
+    return _match_toc(html, page)

@@ -197,3 +197,13 @@ def test_notebook_markdown_is_in_the_pages_language(site):
             encoding="utf-8"))
         markdown = "".join("".join(c["source"]) for c in zh["cells"] if c["cell_type"] == "markdown")
         assert re.search(r"[\u4e00-\u9fff]", markdown), f"zh notebook {page} has no Chinese"
+
+
+@pytest.mark.parametrize("lang, page", EVERY_PAGE, ids=ids)
+def test_table_of_contents_links_land_on_headings(site, lang, page):
+    tags = Tags(html_of(site, lang, page)).tags
+    ids_on_page = {attrs["id"] for _, attrs in tags if attrs.get("id")}
+    anchors = [attrs["href"][1:] for tag, attrs in tags
+               if tag == "a" and attrs.get("href", "").startswith("#")
+               and "md-nav__link" in attrs.get("class", "")]
+    assert [a for a in anchors if a not in ids_on_page] == []
