@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import sys
 from collections.abc import Callable, Sequence
 
@@ -73,4 +74,9 @@ def run(main: Callable[[Sequence[str] | None], int], prog: str,
         return 2
     except DivergenceError as error:
         print(f"{prog}: error: {error}", file=sys.stderr)
+        return 1
+    except BrokenPipeError:
+        # Whatever read our output stopped reading (`| head`): stop quietly,
+        # and keep Python from reporting the closed pipe again at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1

@@ -58,9 +58,9 @@ def mse(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
 def fit_from_scratch(inputs: torch.Tensor, targets: torch.Tensor, epochs: int = 100,
                      lr: float = 1e-5, seed: int = 42):
     """Gradient descent on w (2x3) and b (2) with the gradients from autograd."""
-    torch.manual_seed(seed)
-    w = torch.randn(2, 3, requires_grad=True, device=inputs.device)
-    b = torch.randn(2, requires_grad=True, device=inputs.device)
+    torch.manual_seed(seed)  # drawn on the CPU: the same start on every device
+    w = torch.randn(2, 3).to(inputs.device).requires_grad_()
+    b = torch.randn(2).to(inputs.device).requires_grad_()
     for epoch in range(1, epochs + 1):
         loss = mse(model(inputs, w, b), targets)
         check_finite(loss, epoch, lr)

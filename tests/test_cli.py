@@ -65,3 +65,11 @@ def test_unavailable_cuda_from_the_shell_has_no_traceback():
     assert done.stderr.startswith(f"{PROG}: error: argument --device: device 'cuda' (asked for) "
                                   "cannot be used: this PyTorch build")
     assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
+
+
+def test_output_cut_short_by_a_pipe_is_not_a_traceback():
+    done = subprocess.run(
+        f"{sys.executable} -m snippets.linear_regression --device cpu --epochs 2 | head -1",
+        shell=True, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.stdout.startswith("device: cpu, epochs: 2")
+    assert done.stderr == ""
