@@ -85,17 +85,28 @@ def nongrad_graph() -> plt.Figure:
     return draw_graph(graph_edges(yhat, {"b": b}), "yhat", {"b"})
 
 
-def optimizer_curves() -> plt.Figure:
-    x_train, y_train, _, _ = regression_tensors()
+def loss_plot(curves: dict[str, list[float]], ylabel: str = "training MSE (log scale)"):
+    """Loss curves by epoch on a log scale; returns the figure and its axes."""
     fig, ax = plt.subplots(figsize=(7, 4))
-    for name, make_optimizer in OPTIMIZERS.items():
-        ax.plot(range(1, 101), loss_history(make_optimizer, x_train, y_train), label=name)
+    for label, losses in curves.items():
+        ax.plot(range(1, len(losses) + 1), losses, label=label)
     ax.set_yscale("log")
-    ax.set(xlabel="epoch", ylabel="training MSE (log scale)")
-    ax.legend()
+    ax.set(xlabel="epoch", ylabel=ylabel)
     ax.grid(alpha=0.3)
+    return fig, ax
+
+
+def finish(fig: plt.Figure, ax) -> plt.Figure:
+    ax.legend()
     fig.tight_layout()
     return fig
+
+
+def optimizer_curves() -> plt.Figure:
+    x_train, y_train, _, _ = regression_tensors()
+    fig, ax = loss_plot({name: loss_history(make_optimizer, x_train, y_train)
+                         for name, make_optimizer in OPTIMIZERS.items()})
+    return finish(fig, ax)
 
 
 def training_curves() -> plt.Figure:
@@ -104,19 +115,12 @@ def training_curves() -> plt.Figure:
     _, train_losses, val_losses = train_with_validation(*tensors, epochs=1000)
     _, stopped, _ = train_with_validation(*tensors, epochs=1000, patience=20)
     best = val_losses.index(min(val_losses)) + 1
-    fig, ax = plt.subplots(figsize=(7, 4))
-    epochs = range(1, len(train_losses) + 1)
-    ax.plot(epochs, train_losses, label="training loss")
-    ax.plot(epochs, val_losses, label="validation loss")
+    fig, ax = loss_plot({"training loss": train_losses, "validation loss": val_losses},
+                        ylabel="MSE (log scale)")
     ax.axvline(best, color="#999", linestyle=":", label=f"lowest validation loss (epoch {best})")
     ax.axvline(len(stopped), color="#d84315", linestyle="--",
                label=f"early stop, patience 20 (epoch {len(stopped)})")
-    ax.set_yscale("log")
-    ax.set(xlabel="epoch", ylabel="MSE (log scale)")
-    ax.legend()
-    ax.grid(alpha=0.3)
-    fig.tight_layout()
-    return fig
+    return finish(fig, ax)
 
 
 def regression_fit() -> plt.Figure:
@@ -166,16 +170,10 @@ def crop_losses() -> plt.Figure:
     _, raw = crop_yield.train_linear(crop_yield.make_loader(inputs, targets), 100, 1e-5)
     _, standardized = crop_yield.train_linear(
         crop_yield.make_loader(scale(inputs), targets), 100, crop_yield.STANDARDIZED_LR)
-    fig, ax = plt.subplots(figsize=(7, 4))
-    ax.plot(range(1, 101), raw, label="raw inputs, lr 1e-5")
-    ax.plot(range(1, 101), standardized, label=f"standardized inputs, lr {crop_yield.STANDARDIZED_LR:g}")
+    fig, ax = loss_plot({"raw inputs, lr 1e-5": raw,
+                         f"standardized inputs, lr {crop_yield.STANDARDIZED_LR:g}": standardized})
     ax.axhline(optimum, color="black", linestyle=":", label=f"least-squares optimum ({optimum:.3f})")
-    ax.set_yscale("log")
-    ax.set(xlabel="epoch", ylabel="training MSE (log scale)")
-    ax.legend()
-    ax.grid(alpha=0.3)
-    fig.tight_layout()
-    return fig
+    return finish(fig, ax)
 
 
 def crop_predictions() -> plt.Figure:
