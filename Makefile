@@ -10,8 +10,11 @@ export NO_MKDOCS_2_WARNING := 1
 serve: $(READY)    ## serve the site, both languages, on http://127.0.0.1:8000
 	$(BIN)/mkdocs serve --dev-addr 127.0.0.1:8000
 
+# Pages run on one worker each (their blocks share a namespace): --dist loadfile.
+PYTEST := $(BIN)/python -m pytest -n auto --dist loadfile
+
 test: $(READY)     ## every page's blocks, the pipelines, translation parity, the strict build
-	$(BIN)/python -m pytest
+	$(PYTEST)
 
 outputs: $(READY)  ## rewrite the pages' `#>` output lines from what the code prints
 	$(BIN)/python -m pytest docs --update-outputs -q
