@@ -10,7 +10,9 @@ export NO_MKDOCS_2_WARNING := 1
 serve: $(READY)    ## serve the site, both languages, on http://127.0.0.1:8000
 	$(BIN)/mkdocs serve --dev-addr 127.0.0.1:8000
 
-# Pages run on one worker each (their blocks share a namespace): --dist loadfile.
+# On every core. A page's blocks share one namespace, so each file stays on
+# one worker (--dist loadfile); the site and browser checks share one build
+# through a lock (tests/conftest.py).
 PYTEST := $(BIN)/python -m pytest -n auto --dist loadfile
 
 test: $(READY)     ## every page's blocks, the pipelines, translation parity, the strict build

@@ -18,3 +18,5 @@ def pytest_sessionfinish(session):
     if harness.Settings.update:
         for path in harness.write_updates():
             print(f"\nupdated outputs in {path}")
+
+

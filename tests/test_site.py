@@ -1,10 +1,7 @@
 """The strict build of the site, and what a reader relies on in its HTML."""
 
 import json
-import os
 import re
-import subprocess
-import sys
 from html import unescape
 from html.parser import HTMLParser
 from pathlib import PurePosixPath
@@ -14,20 +11,6 @@ import pytest
 
 from tests.harness import ROOT
 from tests.pages import DEFAULT, LANGUAGES, pages
-
-
-@pytest.fixture(scope="session")
-def site(tmp_path_factory):
-    """Build the site once, with --strict, exactly as `make serve` and CI do."""
-    out = tmp_path_factory.mktemp("site")
-    done = subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(out)],
-        cwd=ROOT, capture_output=True, text=True, timeout=600,
-        env={**os.environ, "NO_MKDOCS_2_WARNING": "1"})
-    assert done.returncode == 0, done.stderr
-    warnings = [line for line in done.stderr.splitlines() if line.startswith("WARNING")]
-    assert not warnings, "\n".join(warnings)
-    return out
 
 
 def url_of(lang: str, page) -> str:
@@ -115,12 +98,32 @@ def test_code_blocks_hold_only_runnable_code(site, lang, page):
     assert "--8&lt;--" not in html
 
 
-def test_chinese_text_is_segmented_for_search(site):
-    index = json.loads((site / "search" / "search_index.json").read_text(encoding="utf-8"))
+def search_docs(site, lang: str) -> list[dict]:
+    folder = site if lang == DEFAULT else site / lang
+    return json.loads((folder / "search" / "search_index.json").read_text(encoding="utf-8"))
+
+
+def test_each_language_has_a_search_index_of_its_own(site):
+    english, chinese = search_docs(site, "en")["docs"], search_docs(site, "zh")["docs"]
+    assert len(english) == len(chinese) > 0
+    assert not any(doc["location"].startswith("zh/") for doc in english + chinese)
+    assert not any(re.search(r"[\u4e00-\u9fff]", doc["title"]) for doc in english
+                   if not doc["location"].startswith("glossary/"))
+
+
+def test_chinese_text_is_segmented_into_the_glossarys_words(site):
+    index = search_docs(site, "zh")
     separator = re.compile(index["config"]["separator"])
-    words = {word for doc in index["docs"] if doc["location"].startswith("zh/")
-             for word in separator.split(doc["text"] + " " + doc["title"])}
-    assert {"张量", "梯度", "设备", "学习"} <= words
+    words = {word for doc in index["docs"] for word in separator.split(doc["text"] + " " + doc["title"])}
+    assert {"张量", "设备", "计算图", "反向传播", "优化器", "学习率", "叶子张量"} <= words
+
+
+@pytest.mark.parametrize("page", [p for p in pages(DEFAULT)], ids=ids)
+def test_chinese_pages_search_their_own_index(site, page):
+    """Material finds the index and resolves results from __config's base."""
+    html = html_of(site, "zh", page)
+    base = re.search(r'"base": "([^"]*)"', html).group(1)
+    assert urljoin("/" + url_of("zh", page), base) == "/zh/"
 
 
 @pytest.mark.parametrize("lang, page", EVERY_PAGE, ids=ids)
