@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 READY  := $(VENV)/.ready-$(shell cksum < requirements.txt | cut -d' ' -f1)
 export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: serve test outputs bench clean
+.PHONY: serve test site outputs bench clean
 
 serve: $(READY)    ## serve the site, both languages, on http://127.0.0.1:8000
 	$(BIN)/mkdocs serve --dev-addr 127.0.0.1:8000
@@ -17,6 +17,9 @@ PYTEST := $(BIN)/python -m pytest -n auto --dist loadfile
 
 test: $(READY)     ## every page's blocks, the pipelines, translation parity, the strict build
 	$(PYTEST)
+
+site: $(READY)     ## the strict build in site/ (SITE_URL and REPO_URL say where it is hosted)
+	$(BIN)/mkdocs build --strict
 
 outputs: $(READY)  ## rewrite the pages' `#>` output lines from what the code prints
 	$(BIN)/python -m pytest docs --update-outputs -q

@@ -263,9 +263,16 @@ EVALUATORS = {"python": evaluate_python, "console": evaluate_console}
 
 
 def parse_blocks(document: Document):
-    """Every fenced block the harness runs, and every Python-looking one it refuses."""
+    """Every fenced block the harness runs, and every Python-looking one it refuses.
+
+    A fence inside a longer one (```` around a Markdown example) is content of
+    the outer block, as Markdown renders it; sybil's lexer reports both.
+    """
     lexer = FencedCodeBlockLexer(language=r".*", mapping={"language": "info", "source": "source"})
-    for region in lexer(document):
+    regions = list(lexer(document))
+    outermost = [r for r in regions
+                 if not any(o is not r and o.start <= r.start and r.end <= o.end for o in regions)]
+    for region in sorted(outermost, key=lambda r: r.start):
         info = region.lexemes["info"].strip()
         if info in EVALUATORS:
             region.evaluator = EVALUATORS[info]

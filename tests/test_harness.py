@@ -186,3 +186,13 @@ def test_update_mode_rewrites_outputs_from_the_code(tmp_path, monkeypatch):
     """)
     harness.write_updates()
     assert "print(6 * 7)\n#> 42\n" in (tmp_path / "page.md").read_text(encoding="utf-8")
+
+
+def test_fences_inside_a_longer_fence_are_its_content(tmp_path):
+    run_page(tmp_path, """
+        ````markdown
+        ~~~python
+        raise SystemExit("an example inside an example is not run")
+        ~~~
+        ````
+    """)

@@ -93,9 +93,9 @@ def test_math_is_rendered_to_mathml(site, lang, page):
 @pytest.mark.parametrize("lang, page", EVERY_PAGE, ids=ids)
 def test_code_blocks_hold_only_runnable_code(site, lang, page):
     """What the copy button copies: no prompts, no unexpanded includes."""
-    html = html_of(site, lang, page)
-    assert "&gt;&gt;&gt; " not in html
-    assert "--8&lt;--" not in html
+    python = re.findall(r'class="language-python highlight">(.*?)</pre>', html_of(site, lang, page),
+                        re.S)
+    assert all("&gt;&gt;&gt; " not in block and "--8&lt;--" not in block for block in python)
 
 
 def search_docs(site, lang: str) -> list[dict]:
@@ -210,3 +210,11 @@ def test_table_of_contents_links_land_on_headings(site, lang, page):
                if tag == "a" and attrs.get("href", "").startswith("#")
                and "md-nav__link" in attrs.get("class", "")]
     assert [a for a in anchors if a not in ids_on_page] == []
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_each_language_has_its_own_404_page(site, lang):
+    folder = site if lang == DEFAULT else site / lang
+    html = (folder / "404.html").read_text(encoding="utf-8")
+    assert re.search(rf'<html lang="{lang}"', html)
+    assert len(re.findall(r"<h1[ >]", html)) == 1 and "404" in html
