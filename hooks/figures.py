@@ -9,33 +9,23 @@ to any snippet redraws them all, and an unchanged tree reuses them.
 
 from __future__ import annotations
 
-import hashlib
 import io
-import sys
 from pathlib import Path
 
+from _shared import ROOT, importable, snippets_key
 from mkdocs.structure.files import File
 
-ROOT = Path(__file__).resolve().parent.parent
 CACHE = ROOT / ".cache" / "figures"
-
-
-def _source_key() -> str:
-    digest = hashlib.sha256()
-    for path in sorted((ROOT / "snippets").glob("*.py")):
-        digest.update(path.name.encode() + path.read_bytes())
-    return digest.hexdigest()[:16]
 
 
 def _render_all() -> dict[str, Path]:
     """Path of each figure's SVG in the cache, drawing them first if needed."""
-    key = _source_key()
+    key = snippets_key()
     cached = sorted(CACHE.glob(f"*.{key}.svg"))
     if cached:
         return {p.name.split(".")[0]: p for p in cached}
     import matplotlib.pyplot as plt
-    if str(ROOT) not in sys.path:  # mkdocs restores sys.path after loading hooks
-        sys.path.insert(0, str(ROOT))
+    importable()
     from snippets.figures import FIGURES
 
     plt.rcParams.update({"svg.hashsalt": "figures", "svg.fonttype": "none"})

@@ -10,14 +10,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from _shared import languages
+
 
 def on_post_template(output: str, template_name: str, config, **_) -> str:
     if template_name != "404.html":
         return output
-    i18n = config.plugins["i18n"]
-    if i18n.current_language == i18n.default_language:
+    language, default = languages(config)
+    if language == default:
         return output
-    target = Path(config.site_dir) / i18n.current_language / "404.html"
+    target = Path(config.site_dir) / language / "404.html"
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(output, encoding="utf-8")
     return ""  # mkdocs skips a template whose output is empty

@@ -21,18 +21,16 @@ and runs one build per language:
 from __future__ import annotations
 
 import copy
-import hashlib
 import json
 import os
 import posixpath
 import re
-import sys
 from html import escape
 from pathlib import Path
 
+from _shared import ROOT, importable, languages, snippets_key
 from mkdocs.plugins import event_priority
 
-ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / ".cache" / "notebooks"
 FOLDER = "notebooks"
 # A notebook page's src_uri, with or without i18n's language folder in front.
@@ -50,17 +48,9 @@ MERMAID = re.compile(r'<script type="module">\s*document\.addEventListener\("DOM
 
 
 def _harness():
-    if str(ROOT) not in sys.path:  # mkdocs restores sys.path after loading hooks
-        sys.path.insert(0, str(ROOT))
+    importable()
     from tests import harness
     return harness
-
-
-def _snippets_key() -> str:
-    digest = hashlib.sha256()
-    for path in sorted((ROOT / "snippets").glob("*.py")):
-        digest.update(path.read_bytes())
-    return digest.hexdigest()[:16]
 
 
 LINK = re.compile(r"\]\((?!https?:)([^)\s#]+)\.md(#[^)\s]*)?\)")
@@ -126,17 +116,11 @@ def page_to_notebook(path: Path, site: str) -> dict:
             "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
             "language_info": {"name": "python"},
             # Changes with the snippets, so mkdocs-jupyter's cache does too.
-            "snippets": _snippets_key(),
+            "snippets": snippets_key(),
         },
         "nbformat": 4,
         "nbformat_minor": 5,
     }
-
-
-def _language(config) -> tuple[str, str]:
-    """The language being built, and the default one, as mkdocs-static-i18n says."""
-    i18n = config.plugins["i18n"]
-    return i18n.current_language, i18n.default_language
 
 
 def on_config(config):
@@ -149,7 +133,7 @@ def on_config(config):
 
 @event_priority(-200)  # after mkdocs-static-i18n's on_files (-100), which makes the Files
 def on_files(files, config):
-    language, default = _language(config)
+    language, default = languages(config)
     jupyter = config.plugins.get("mkdocs-jupyter")
     if jupyter is not None:
         jupyter.config["cache_dir"] = str(ROOT / ".cache" / "mkdocs-jupyter" / language)

@@ -18,39 +18,27 @@ import json
 import re
 from pathlib import Path
 
+from _shared import importable, languages
 from mkdocs.plugins import event_priority
 
-ROOT = Path(__file__).resolve().parent.parent
-GLOSSARY = ROOT / "docs" / "zh" / "glossary.md"
 CONFIG = re.compile(r'(<script id="__config" type="application/json">\{"annotate": [^,]*, "base": ")([^"]*)(")')
-
-
-def glossary_terms() -> list[str]:
-    """The Chinese column of the glossary's table."""
-    terms = []
-    for line in GLOSSARY.read_text(encoding="utf-8").splitlines():
-        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
-        if len(cells) == 3 and re.search(r"[\u4e00-\u9fff]", cells[1]) and cells[1] != "中文":
-            terms += [term for term in re.split("[、,，]", cells[1]) if term]
-    return terms
-
-
-def _languages(config) -> tuple[str, str]:
-    i18n = config.plugins["i18n"]
-    return i18n.current_language, i18n.default_language
 
 
 @event_priority(100)  # before the search plugin segments anything
 def on_config(config):
     import jieba
 
-    for term in glossary_terms():
-        jieba.add_word(term)
+    importable()
+    from tests.pages import glossary
+
+    for _, chinese, _ in glossary():
+        for term in chinese:
+            jieba.add_word(term)
     return config
 
 
 def on_post_page(output: str, page, config, **_) -> str:
-    language, default = _languages(config)
+    language, default = languages(config)
     if language == default:
         return output
     # base points at the site's root; the language's own root is one folder in.

@@ -61,3 +61,15 @@ def opening_fences(path: Path) -> list[str]:
         elif fence[0] == open_fence[0] and len(fence) >= len(open_fence) and not info.strip():
             open_fence = None
     return infos
+
+
+def glossary() -> list[tuple[str, list[str], list[str]]]:
+    """(English, the Chinese terms, the translations not used) of each row of
+    the Chinese glossary's table."""
+    split = lambda cell: [word for word in re.split("[、,，]", cell) if word]
+    rows = []
+    for line in (DOCS / "zh" / "glossary.md").read_text(encoding="utf-8").splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if len(cells) == 3 and not set(cells[0]) <= set("- ") and cells[0] != "英文":
+            rows.append((cells[0], split(cells[1]), split(cells[2])))
+    return rows
