@@ -8,19 +8,19 @@ same functions as the pages, so a picture can never disagree with the code.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import cache
 
 import matplotlib.pyplot as plt
-import networkx as nx  # noqa: E402
-import torch  # noqa: E402
+import networkx as nx
+import numpy as np
+import torch
 
-from snippets.device import get_device  # noqa: E402
-from snippets.graph import graph_edges  # noqa: E402
-import numpy as np  # noqa: E402
-
-from snippets import crop_yield  # noqa: E402
-from snippets.linear_regression import (  # noqa: E402
+from snippets import crop_yield
+from snippets.device import get_device
+from snippets.graph import graph_edges
+from snippets.linear_regression import (
     least_squares, make_data, numpy_gradient_descent, train_with_validation)
-from snippets.optimizers import OPTIMIZERS, loss_history  # noqa: E402
+from snippets.optimizers import OPTIMIZERS, loss_history
 
 LEAF, OPERATION, OUTPUT = "#bbdefb", "#eeeeee", "#ffccbc"
 
@@ -162,14 +162,22 @@ def descent_path() -> plt.Figure:
     return fig
 
 
+@cache
+def crop_models():
+    """The data and the two nn.Linear crop models both crop figures show, trained once:
+    on raw inputs (lr 1e-5) and on standardized ones, with their loss histories."""
+    inputs, targets = crop_yield.crop_tensors(15, get_device())
+    scale = crop_yield.standardizer(inputs)
+    raw = crop_yield.train_linear(crop_yield.make_loader(inputs, targets), 100, 1e-5)
+    scaled = crop_yield.train_linear(crop_yield.make_loader(scale(inputs), targets),
+                                     crop_yield.STANDARDIZED_EPOCHS, crop_yield.STANDARDIZED_LR)
+    return inputs, targets, scale, raw, scaled
+
+
 def crop_losses() -> plt.Figure:
     """Training loss of nn.Linear on raw and on standardized crop inputs."""
-    inputs, targets = crop_yield.crop_tensors(15, get_device())
+    inputs, targets, _, (_, raw), (_, standardized) = crop_models()
     optimum = crop_yield.least_squares_mse(inputs, targets)
-    scale = crop_yield.standardizer(inputs)
-    _, raw = crop_yield.train_linear(crop_yield.make_loader(inputs, targets), 100, 1e-5)
-    _, standardized = crop_yield.train_linear(
-        crop_yield.make_loader(scale(inputs), targets), 100, crop_yield.STANDARDIZED_LR)
     fig, ax = loss_plot({"raw inputs, lr 1e-5": raw,
                          f"standardized inputs, lr {crop_yield.STANDARDIZED_LR:g}": standardized})
     ax.axhline(optimum, color="black", linestyle=":", label=f"least-squares optimum ({optimum:.3f})")
@@ -178,12 +186,7 @@ def crop_losses() -> plt.Figure:
 
 def crop_predictions() -> plt.Figure:
     """Predicted against actual yields of the 15 regions, for the two nn.Linear models."""
-    inputs, targets = crop_yield.crop_tensors(15, get_device())
-    scale = crop_yield.standardizer(inputs)
-    raw, _ = crop_yield.train_linear(crop_yield.make_loader(inputs, targets), 100, 1e-5)
-    scaled, _ = crop_yield.train_linear(crop_yield.make_loader(scale(inputs), targets),
-                                        crop_yield.STANDARDIZED_EPOCHS,
-                                        crop_yield.STANDARDIZED_LR)
+    inputs, targets, scale, (raw, _), (scaled, _) = crop_models()
     with torch.no_grad():
         models = {"raw inputs, lr 1e-5, 100 epochs": raw(inputs).cpu(),
                   "standardized inputs": scaled(scale(inputs)).cpu()}
