@@ -2,7 +2,8 @@
 
 from tests import harness
 
-pytest_collect_file = harness.sybil.pytest()
+# Each page twice: from the repository, and as a reader without a clone.
+pytest_collect_file = (harness.sybil + harness.sybil_outside).pytest()
 
 
 def pytest_addoption(parser):

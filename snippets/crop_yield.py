@@ -17,11 +17,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset, random_split
+# --8<-- [end:imports]
 
+# Pages embed these functions' own sections instead of importing them.
+from snippets import cli
 from snippets.device import get_device
 from snippets.training import check_finite, fit, make_train_step
-# --8<-- [end:imports]
-from snippets import cli
 
 # --8<-- [start:data]
 # Temperature (F), rainfall (mm), humidity (%) of 15 regions.

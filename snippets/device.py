@@ -6,6 +6,7 @@ environment variable, then CUDA, then Apple MPS, then the CPU.
 
 from __future__ import annotations
 
+# --8<-- [start:get_device]
 import os
 
 import torch
@@ -82,3 +83,4 @@ def get_device(name: str | None = None) -> torch.device:
     if mps_available():
         return torch.device("mps")
     return torch.device("cpu")
+# --8<-- [end:get_device]

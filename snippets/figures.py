@@ -3,6 +3,8 @@
 ``FIGURES`` maps a file name to a function returning a matplotlib Figure;
 hooks/figures.py renders each one to figures/<name>.svg. The figures use the
 same functions as the pages, so a picture can never disagree with the code.
+The ``plot_*`` functions only draw; the notebooks embed their sections, so a
+downloaded notebook draws its figures with nothing but matplotlib.
 """
 
 from __future__ import annotations
@@ -10,7 +12,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import cache
 
+# --8<-- [start:plot_imports]
 import matplotlib.pyplot as plt
+# --8<-- [end:plot_imports]
 import networkx as nx
 import numpy as np
 import torch
@@ -19,15 +23,10 @@ from snippets import crop_yield
 from snippets.device import get_device
 from snippets.graph import graph_edges
 from snippets.linear_regression import (
-    least_squares, make_data, numpy_gradient_descent, train_with_validation)
+    least_squares, make_data, numpy_gradient_descent, regression_tensors, train_with_validation)
 from snippets.optimizers import OPTIMIZERS, loss_history
 
 LEAF, OPERATION, OUTPUT = "#bbdefb", "#eeeeee", "#ffccbc"
-
-
-def regression_tensors(seed: int = 42) -> list[torch.Tensor]:
-    device = get_device()
-    return [torch.from_numpy(arr).float().to(device) for arr in make_data(seed)]
 
 
 def draw_graph(edges: list[tuple[str, str]], output: str, leaves: set[str]) -> plt.Figure:
@@ -64,7 +63,7 @@ def draw_graph(edges: list[tuple[str, str]], output: str, leaves: set[str]) -> p
 
 def regression_graph(which: str) -> plt.Figure:
     """The graph behind yhat, error or loss of the regression (a, b need gradients)."""
-    x_train, y_train, _, _ = regression_tensors()
+    x_train, y_train, _, _ = regression_tensors(get_device())
     torch.manual_seed(42)
     a = torch.randn(1, requires_grad=True, dtype=torch.float, device=x_train.device)
     b = torch.randn(1, requires_grad=True, dtype=torch.float, device=x_train.device)
@@ -77,7 +76,7 @@ def regression_graph(which: str) -> plt.Figure:
 
 def nongrad_graph() -> plt.Figure:
     """yhat when the intercept does not require gradients: it leaves the graph."""
-    x_train, _, _, _ = regression_tensors()
+    x_train, _, _, _ = regression_tensors(get_device())
     torch.manual_seed(42)
     a_nongrad = torch.randn(1, requires_grad=False, dtype=torch.float, device=x_train.device)
     b = torch.randn(1, requires_grad=True, dtype=torch.float, device=x_train.device)
@@ -85,6 +84,7 @@ def nongrad_graph() -> plt.Figure:
     return draw_graph(graph_edges(yhat, {"b": b}), "yhat", {"b"})
 
 
+# --8<-- [start:loss_plot]
 def loss_plot(curves: dict[str, list[float]], ylabel: str = "training MSE (log scale)"):
     """Loss curves by epoch on a log scale; returns the figure and its axes."""
     fig, ax = plt.subplots(figsize=(7, 4))
@@ -96,40 +96,19 @@ def loss_plot(curves: dict[str, list[float]], ylabel: str = "training MSE (log s
     return fig, ax
 
 
-def finish(fig: plt.Figure, ax) -> plt.Figure:
+def finish(fig, ax):
     ax.legend()
     fig.tight_layout()
     return fig
+# --8<-- [end:loss_plot]
 
 
-def optimizer_curves() -> plt.Figure:
-    x_train, y_train, _, _ = regression_tensors()
-    fig, ax = loss_plot({name: loss_history(make_optimizer, x_train, y_train)
-                         for name, make_optimizer in OPTIMIZERS.items()})
-    return finish(fig, ax)
-
-
-def training_curves() -> plt.Figure:
-    """Training and validation loss of nn.Linear, and where early stopping stops."""
-    tensors = regression_tensors()
-    _, train_losses, val_losses = train_with_validation(*tensors, epochs=1000)
-    _, stopped, _ = train_with_validation(*tensors, epochs=1000, patience=20)
-    best = val_losses.index(min(val_losses)) + 1
-    fig, ax = loss_plot({"training loss": train_losses, "validation loss": val_losses},
-                        ylabel="MSE (log scale)")
-    ax.axvline(best, color="#999", linestyle=":", label=f"lowest validation loss (epoch {best})")
-    ax.axvline(len(stopped), color="#d84315", linestyle="--",
-               label=f"early stop, patience 20 (epoch {len(stopped)})")
-    return finish(fig, ax)
-
-
-def regression_fit() -> plt.Figure:
-    """The data of the regression and the least-squares line through the training points."""
-    x_train, y_train, x_val, y_val = make_data()
-    a, b = least_squares(x_train, y_train)
+# --8<-- [start:regression_fit]
+def plot_regression_fit(x_train, y_train, x_val, y_val, a: float, b: float):
+    """The data of the regression, the true line and the fitted line y = a + b x."""
     fig, ax = plt.subplots(figsize=(6, 4))
-    ax.scatter(x_train, y_train, s=14, label="training points (80)")
-    ax.scatter(x_val, y_val, s=14, marker="s", label="validation points (20)")
+    ax.scatter(x_train, y_train, s=14, label=f"training points ({len(x_train)})")
+    ax.scatter(x_val, y_val, s=14, marker="s", label=f"validation points ({len(x_val)})")
     line = np.array([0, 1])
     ax.plot(line, 1 + 2 * line, color="#777", linestyle=":", label="y = 1 + 2x (true line)")
     ax.plot(line, a + b * line, color="#d84315", label=f"fitted: y = {a:.4f} + {b:.4f}x")
@@ -137,14 +116,13 @@ def regression_fit() -> plt.Figure:
     ax.legend()
     fig.tight_layout()
     return fig
+# --8<-- [end:regression_fit]
 
 
-def descent_path() -> plt.Figure:
-    """Gradient descent's (a, b) over the contours of the training MSE."""
-    x_train, y_train, _, _ = make_data()
-    path: list[tuple[float, float]] = []
-    numpy_gradient_descent(x_train, y_train, lr=0.1, epochs=1000, path=path)
-    a_exact, b_exact = least_squares(x_train, y_train)
+# --8<-- [start:descent_path]
+def plot_descent_path(x_train, y_train, path: list[tuple[float, float]],
+                      a_exact: float, b_exact: float):
+    """The path of gradient descent's (a, b) over the contours of the training MSE."""
     a_grid, b_grid = np.meshgrid(np.linspace(-0.5, 2.5, 121), np.linspace(-0.5, 3.5, 121))
     residuals = a_grid[..., None] + b_grid[..., None] * x_train[:, 0] - y_train[:, 0]
     mse = (residuals ** 2).mean(axis=-1)
@@ -160,6 +138,77 @@ def descent_path() -> plt.Figure:
     ax.legend(loc="upper right")
     fig.tight_layout()
     return fig
+# --8<-- [end:descent_path]
+
+
+# --8<-- [start:training_curves]
+def plot_training_curves(train_losses: list[float], val_losses: list[float], stopped: int,
+                         patience: int):
+    """Training and validation loss, the lowest validation loss and the early stop."""
+    best = val_losses.index(min(val_losses)) + 1
+    fig, ax = loss_plot({"training loss": train_losses, "validation loss": val_losses},
+                        ylabel="MSE (log scale)")
+    ax.axvline(best, color="#999", linestyle=":", label=f"lowest validation loss (epoch {best})")
+    ax.axvline(stopped, color="#d84315", linestyle="--",
+               label=f"early stop, patience {patience} (epoch {stopped})")
+    return finish(fig, ax)
+# --8<-- [end:training_curves]
+
+
+# --8<-- [start:crop_losses]
+def plot_crop_losses(curves: dict[str, list[float]], optimum: float):
+    """Training loss curves of the crop models, and the least-squares optimum."""
+    fig, ax = loss_plot(curves)
+    ax.axhline(optimum, color="black", linestyle=":", label=f"least-squares optimum ({optimum:.3f})")
+    return finish(fig, ax)
+# --8<-- [end:crop_losses]
+
+
+# --8<-- [start:crop_predictions]
+def plot_crop_predictions(actual: torch.Tensor, predictions: dict[str, torch.Tensor]):
+    """Predicted against actual yields, one panel per model."""
+    actual = actual.cpu()
+    fig, axes = plt.subplots(1, len(predictions), figsize=(9, 4.2), sharex=True, sharey=True)
+    for ax, (title, predicted) in zip(axes, predictions.items()):
+        predicted = predicted.detach().cpu()
+        for column, (fruit, marker) in enumerate([("apples", "o"), ("oranges", "s")]):
+            ax.scatter(actual[:, column], predicted[:, column], marker=marker, s=22, label=fruit)
+        ax.plot([15, 140], [15, 140], color="#777", linestyle=":", label="perfect prediction")
+        ax.set(title=title, xlabel="actual yield (t/ha)")
+        ax.grid(alpha=0.3)
+    axes[0].set_ylabel("predicted yield (t/ha)")
+    axes[0].legend()
+    fig.tight_layout()
+    return fig
+# --8<-- [end:crop_predictions]
+
+
+# The registry: what the site draws, from the same functions the pages run.
+
+def optimizer_curves() -> plt.Figure:
+    x_train, y_train, _, _ = regression_tensors(get_device())
+    fig, ax = loss_plot({name: loss_history(make_optimizer, x_train, y_train)
+                         for name, make_optimizer in OPTIMIZERS.items()})
+    return finish(fig, ax)
+
+
+def training_curves(patience: int = 20) -> plt.Figure:
+    tensors = regression_tensors(get_device())
+    _, train_losses, val_losses = train_with_validation(*tensors, epochs=1000)
+    _, stopped, _ = train_with_validation(*tensors, epochs=1000, patience=patience)
+    return plot_training_curves(train_losses, val_losses, len(stopped), patience)
+
+
+def regression_fit() -> plt.Figure:
+    x_train, y_train, x_val, y_val = make_data()
+    return plot_regression_fit(x_train, y_train, x_val, y_val, *least_squares(x_train, y_train))
+
+
+def descent_path() -> plt.Figure:
+    x_train, y_train, _, _ = make_data()
+    path: list[tuple[float, float]] = []
+    numpy_gradient_descent(x_train, y_train, lr=0.1, epochs=1000, path=path)
+    return plot_descent_path(x_train, y_train, path, *least_squares(x_train, y_train))
 
 
 @cache
@@ -175,33 +224,17 @@ def crop_models():
 
 
 def crop_losses() -> plt.Figure:
-    """Training loss of nn.Linear on raw and on standardized crop inputs."""
     inputs, targets, _, (_, raw), (_, standardized) = crop_models()
-    optimum = crop_yield.least_squares_mse(inputs, targets)
-    fig, ax = loss_plot({"raw inputs, lr 1e-5": raw,
-                         f"standardized inputs, lr {crop_yield.STANDARDIZED_LR:g}": standardized})
-    ax.axhline(optimum, color="black", linestyle=":", label=f"least-squares optimum ({optimum:.3f})")
-    return finish(fig, ax)
+    return plot_crop_losses(
+        {"raw inputs, lr 1e-5": raw,
+         f"standardized inputs, lr {crop_yield.STANDARDIZED_LR:g}": standardized},
+        crop_yield.least_squares_mse(inputs, targets))
 
 
 def crop_predictions() -> plt.Figure:
-    """Predicted against actual yields of the 15 regions, for the two nn.Linear models."""
     inputs, targets, scale, (raw, _), (scaled, _) = crop_models()
-    with torch.no_grad():
-        models = {"raw inputs, lr 1e-5, 100 epochs": raw(inputs).cpu(),
-                  "standardized inputs": scaled(scale(inputs)).cpu()}
-    actual = targets.cpu()
-    fig, axes = plt.subplots(1, 2, figsize=(9, 4.2), sharex=True, sharey=True)
-    for ax, (title, predicted) in zip(axes, models.items()):
-        for column, (fruit, marker) in enumerate([("apples", "o"), ("oranges", "s")]):
-            ax.scatter(actual[:, column], predicted[:, column], marker=marker, s=22, label=fruit)
-        ax.plot([15, 140], [15, 140], color="#777", linestyle=":", label="perfect prediction")
-        ax.set(title=title, xlabel="actual yield (t/ha)")
-        ax.grid(alpha=0.3)
-    axes[0].set_ylabel("predicted yield (t/ha)")
-    axes[0].legend()
-    fig.tight_layout()
-    return fig
+    return plot_crop_predictions(targets, {"raw inputs, lr 1e-5, 100 epochs": raw(inputs),
+                                           "standardized inputs": scaled(scale(inputs))})
 
 
 FIGURES: dict[str, Callable[[], plt.Figure]] = {

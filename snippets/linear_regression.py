@@ -13,18 +13,16 @@ from collections.abc import Sequence
 
 # --8<-- [start:numpy_imports]
 import numpy as np
-
-from snippets.training import check_finite
 # --8<-- [end:numpy_imports]
 # --8<-- [start:torch_imports]
 import torch
 from torch import nn, optim
-
-from snippets.device import get_device
-from snippets.training import fit, make_train_step, validation_loss
 # --8<-- [end:torch_imports]
+
+# Pages embed these functions' own sections instead of importing them.
 from snippets import cli
-from snippets.training import check_shapes
+from snippets.device import get_device
+from snippets.training import check_finite, check_shapes, fit, make_train_step, validation_loss
 
 
 # --8<-- [start:data]
@@ -39,6 +37,14 @@ def make_data(seed: int = 42):
     train_idx, val_idx = idx[:80], idx[80:]
     return x[train_idx], y[train_idx], x[val_idx], y[val_idx]
 # --8<-- [end:data]
+
+
+# --8<-- [start:tensors]
+def regression_tensors(device: torch.device, seed: int = 42) -> list[torch.Tensor]:
+    """make_data's four arrays as float32 tensors on ``device``:
+    x_train, y_train, x_val, y_val."""
+    return [torch.from_numpy(arr).float().to(device) for arr in make_data(seed)]
+# --8<-- [end:tensors]
 
 
 # --8<-- [start:least_squares]
@@ -198,8 +204,7 @@ def run_stages(device: torch.device, epochs: int = 1000, lr: float = 0.1,
     """Fit every stage; return {stage: (a, b)} and the validation MSE of nn.Linear."""
     x_train, y_train, x_val, y_val = make_data(seed)
     check_shapes(x_train, y_train)
-    x_t, y_t, x_v, y_v = (torch.from_numpy(arr).float().to(device)
-                          for arr in (x_train, y_train, x_val, y_val))
+    x_t, y_t, x_v, y_v = regression_tensors(device, seed)
     results = {
         "least squares (numpy.linalg.lstsq)": least_squares(x_train, y_train),
         "NumPy, gradients by hand": numpy_gradient_descent(x_train, y_train, lr, epochs, seed),

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 # --8<-- [start:imports]
-import math
 from collections.abc import Callable, Iterable
 
 import torch
@@ -11,15 +10,14 @@ from torch import nn
 # --8<-- [end:imports]
 
 
+# --8<-- [start:check_finite]
+import math
+
+
 class DivergenceError(ArithmeticError):
     """The loss stopped being a finite number."""
 
 
-class ShapeError(ValueError):
-    """A prediction and its target have different shapes."""
-
-
-# --8<-- [start:check_finite]
 def check_finite(loss, epoch: int, lr: float) -> None:
     """Stop as soon as the loss is NaN or infinite: training has diverged."""
     value = loss.item() if hasattr(loss, "item") else float(loss)
@@ -32,6 +30,10 @@ def check_finite(loss, epoch: int, lr: float) -> None:
 
 
 # --8<-- [start:check_shapes]
+class ShapeError(ValueError):
+    """A prediction and its target have different shapes."""
+
+
 def check_shapes(prediction, target) -> None:
     """Refuse to compare tensors of different shapes.
 

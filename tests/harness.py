@@ -14,17 +14,24 @@ sybil finds the fenced blocks; the pieces it cannot provide live here:
 * ``console`` blocks run their ``$ python ...`` commands and compare the output.
 * A fence that looks like Python but is not exactly ``python`` fails: sybil
   would skip it silently.
+* Every page runs twice: once as it always has, from the repository, and once
+  as a reader without a clone runs it: from an empty folder of its own, with
+  this repository's packages (``snippets`` above all) not importable. A page
+  needs nothing but public packages.
 """
 
 from __future__ import annotations
 
 import ast
 import contextlib
+import importlib.abc
 import io
+import os
 import re
 import shlex
 import subprocess
 import sys
+import tempfile
 import traceback
 import warnings
 from functools import cache
@@ -248,6 +255,58 @@ def evaluate_console(example: Example) -> None:
             (str(example.parsed), "\n".join(rewritten) + "\n"))
 
 
+# ------------------------------------------------------- without the clone
+
+#: The top-level names a reader without a clone cannot import.
+REPOSITORY_PACKAGES = frozenset({"snippets", "tests", "hooks", "conftest"})
+
+
+class NoRepository(importlib.abc.MetaPathFinder):
+    """Import finder that answers as Python would on a reader's machine, where
+    this repository's packages do not exist."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name.partition(".")[0] in REPOSITORY_PACKAGES:
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+        return None
+
+
+_folders: dict[str, tempfile.TemporaryDirectory] = {}
+
+
+@contextlib.contextmanager
+def without_repository(page: str):
+    """Run in an empty folder of the page's own, with the repository's
+    packages hidden from ``import`` (also those already loaded)."""
+    folder = _folders.setdefault(page, tempfile.TemporaryDirectory(prefix="page-"))
+    hidden = {name: module for name, module in sys.modules.items()
+              if name.partition(".")[0] in REPOSITORY_PACKAGES - {"tests"}}
+    # tests.harness is running this; its package stays loaded, but a page
+    # cannot import from it (the finder refuses any name not yet loaded).
+    for name in hidden:
+        del sys.modules[name]
+    finder = NoRepository()
+    sys.meta_path.insert(0, finder)
+    cwd = os.getcwd()
+    os.chdir(folder.name)
+    try:
+        yield
+    finally:
+        os.chdir(cwd)
+        sys.meta_path.remove(finder)
+        for name in [n for n in sys.modules if n.partition(".")[0] in REPOSITORY_PACKAGES
+                     and n not in hidden and n.partition(".")[0] != "tests"]:
+            del sys.modules[name]
+        sys.modules.update(hidden)
+
+
+def outside(evaluate):
+    def evaluate_outside(example: Example) -> None:
+        with without_repository(str(example.path)):
+            evaluate(example)
+    return evaluate_outside
+
+
 # ----------------------------------------------------------------- parsing
 
 def refuse(info: str):
@@ -262,20 +321,24 @@ def refuse(info: str):
 EVALUATORS = {"python": evaluate_python, "console": evaluate_console}
 
 
-def parse_blocks(document: Document):
+def parse_blocks(document: Document, evaluators: dict | None = None):
     """Every fenced block the harness runs, and every Python-looking one it refuses.
 
     A fence inside a longer one (```` around a Markdown example) is content of
     the outer block, as Markdown renders it; sybil's lexer reports both.
     """
+    evaluators = EVALUATORS if evaluators is None else evaluators
+    document.namespace.setdefault("__name__", "__main__")  # as in a reader's session
     lexer = FencedCodeBlockLexer(language=r".*", mapping={"language": "info", "source": "source"})
     regions = list(lexer(document))
     outermost = [r for r in regions
                  if not any(o is not r and o.start <= r.start and r.end <= o.end for o in regions)]
     for region in sorted(outermost, key=lambda r: r.start):
         info = region.lexemes["info"].strip()
-        if info in EVALUATORS:
-            region.evaluator = EVALUATORS[info]
+        if info in evaluators:
+            region.evaluator = evaluators[info]
+        elif evaluators is not EVALUATORS:
+            continue
         elif PYTHONISH.search(info):
             region.evaluator = refuse(info)
         else:
@@ -288,4 +351,22 @@ def parse_page(path: Path) -> Document:
     return Document.parse(str(path), parse_blocks)
 
 
-sybil = Sybil(parsers=[parse_blocks], path=str(ROOT / "docs"), patterns=["*.md"])
+def parse_python_outside(document: Document):
+    """The python blocks only, each run as a reader without a clone runs it.
+
+    ``console`` blocks run this repository's programs, so they belong to the
+    run from the repository alone (and so do the refusals, checked there)."""
+    return parse_blocks(document, {"python": outside(evaluate_python)})
+
+
+def close_figures(namespace: dict) -> None:
+    """A page's figures end with the page, as a reader's session would end
+    (pyplot warns once more than 20 are open in one process)."""
+    if "matplotlib.pyplot" in sys.modules:
+        sys.modules["matplotlib.pyplot"].close("all")
+
+
+sybil = Sybil(parsers=[parse_blocks], path=str(ROOT / "docs"), patterns=["*.md"],
+              teardown=close_figures)
+sybil_outside = Sybil(parsers=[parse_python_outside], path=str(ROOT / "docs"),
+                      patterns=["*.md"], name="outside", teardown=close_figures)

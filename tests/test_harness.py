@@ -1,8 +1,10 @@
 """The harness fails when a page and its code disagree, and only then."""
 
+import os
+import sys
 import textwrap
-
 import pytest
+from sybil import Document
 
 from tests import harness
 from tests.harness import outputs_match, parse_page
@@ -196,3 +198,45 @@ def test_fences_inside_a_longer_fence_are_its_content(tmp_path):
         ~~~
         ````
     """)
+
+
+def run_page_outside(tmp_path, markdown: str) -> None:
+    """Evaluate a page's python blocks as the run without a clone does."""
+    page = tmp_path / "page.md"
+    page.write_text(textwrap.dedent(markdown).replace("~~~", FENCE), encoding="utf-8")
+    for example in Document.parse(str(page), harness.parse_python_outside):
+        example.evaluate()
+
+
+def test_without_the_clone_a_page_that_imports_snippets_fails(tmp_path):
+    with pytest.raises(AssertionError, match="ModuleNotFoundError: No module named 'snippets'"):
+        run_page_outside(tmp_path, """
+            ~~~python
+            from snippets.device import get_device
+            ~~~
+        """)
+
+
+def test_without_the_clone_a_page_runs_in_an_empty_folder_of_its_own(tmp_path):
+    run_page_outside(tmp_path, """
+        ~~~python
+        import os
+        print(os.listdir("."), os.path.realpath(".") != os.path.realpath(ROOT))
+        #> [] True
+        import snippets
+        #> ModuleNotFoundError: No module named 'snippets'
+        ~~~
+    """.replace("ROOT", repr(str(harness.ROOT))))
+
+
+def test_after_the_run_without_the_clone_the_repository_is_back(tmp_path):
+    import snippets.device
+    before = os.getcwd()
+    run_page_outside(tmp_path, """
+        ~~~python
+        x = 1
+        ~~~
+    """)
+    assert sys.modules["snippets.device"] is snippets.device
+    assert os.getcwd() == before
+    assert not any(isinstance(f, harness.NoRepository) for f in sys.meta_path)
