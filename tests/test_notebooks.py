@@ -1,0 +1,56 @@
+"""Every notebook the site offers for download runs for a reader who has no clone.
+
+The notebook is taken from the built site through the page's own download
+link, copied alone into an empty folder, and executed there by nbclient with
+a real Jupyter kernel, whose environment names nothing of this repository.
+"""
+
+import json
+import os
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+from tests.pages import LANGUAGES, pages
+from tests.test_site import Tags, html_of
+from tests.harness import ROOT
+
+NOTEBOOKS = [(lang, page) for lang in LANGUAGES for page in pages()
+             if str(page).startswith("notebooks/")]
+# Appended after the notebook's own cells: proof that nothing of ours was there.
+NO_CLONE = ("import importlib.util, os\n"
+            "print(importlib.util.find_spec('snippets'), sorted(os.listdir('.')))")
+
+
+def download(site, lang, page) -> tuple[str, dict]:
+    """The file name and contents behind the page's download button."""
+    links = [attrs["href"] for tag, attrs in Tags(html_of(site, lang, page)).tags
+             if tag == "a" and "download" in attrs]
+    assert len(links) == 1, links
+    path = site / links[0].lstrip("/")
+    return path.name, json.loads(path.read_text(encoding="utf-8"))
+
+
+def printed(cell) -> list[str]:
+    return [line for output in cell.get("outputs", []) if output["output_type"] == "stream"
+            for line in output["text"].splitlines()]
+
+
+@pytest.mark.parametrize("lang, page", NOTEBOOKS, ids=str)
+def test_downloaded_notebook_runs_in_an_empty_folder(site, lang, page, tmp_path):
+    name, contents = download(site, lang, page)
+    notebook = nbformat.from_dict(contents)
+    (tmp_path / name).write_text(json.dumps(contents), encoding="utf-8")
+    notebook.cells.append(nbformat.v4.new_code_cell(NO_CLONE))
+    env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
+    client = NotebookClient(notebook, kernel_name="python3", timeout=300, allow_errors=False,
+                            resources={"metadata": {"path": str(tmp_path)}})
+    client.execute(env=env, cwd=str(tmp_path))  # raises CellExecutionError on any error
+
+    assert printed(notebook.cells[-1]) == [f"None [{name!r}]"]
+    # What the page shows under its statements, the downloaded notebook prints too.
+    shown = [line[3:] for line in (ROOT / "docs" / lang / page).read_text(
+        encoding="utf-8").splitlines() if line.startswith("#> ")]
+    output = [line for cell in notebook.cells for line in printed(cell)]
+    assert shown and [line for line in shown if line not in output] == []
