@@ -205,7 +205,9 @@ def write_updates() -> list[str]:
     """Write the rewritten blocks back into their pages; return the pages changed."""
     for path, edits in Settings.edits.items():
         text = Path(path).read_text(encoding="utf-8")
-        for old, new in edits:
+        # Each page runs twice (from the repository and without it): the same
+        # edit comes once from each run. Different ones cannot both be placed.
+        for old, new in dict.fromkeys(edits):
             if text.count(old) != 1:
                 raise RuntimeError(f"{path}: cannot place the updated block uniquely")
             text = text.replace(old, new)

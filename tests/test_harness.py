@@ -190,6 +190,22 @@ def test_update_mode_rewrites_outputs_from_the_code(tmp_path, monkeypatch):
     assert "print(6 * 7)\n#> 42\n" in (tmp_path / "page.md").read_text(encoding="utf-8")
 
 
+def test_update_mode_writes_once_what_both_runs_of_a_page_found(tmp_path, monkeypatch):
+    monkeypatch.setattr(harness.Settings, "update", True)
+    monkeypatch.setattr(harness.Settings, "edits", {})
+    page = """
+        ~~~python
+        print(6 * 7)
+        #> typed by hand
+        ~~~
+    """
+    run_page(tmp_path, page)
+    run_page_outside(tmp_path, page)
+    assert len(harness.Settings.edits[str(tmp_path / "page.md")]) == 2
+    harness.write_updates()
+    assert "print(6 * 7)\n#> 42\n" in (tmp_path / "page.md").read_text(encoding="utf-8")
+
+
 def test_fences_inside_a_longer_fence_are_its_content(tmp_path):
     run_page(tmp_path, """
         ````markdown
