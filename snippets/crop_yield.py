@@ -25,11 +25,9 @@ from snippets.device import get_device
 from snippets.training import check_finite, fit, make_train_step
 
 # --8<-- [start:data]
-# Temperature (F), rainfall (mm), humidity (%) of 15 regions.
 INPUTS = [[73, 67, 43], [91, 88, 64], [87, 134, 58], [102, 43, 37], [69, 96, 70],
           [74, 66, 43], [91, 87, 65], [88, 134, 59], [101, 44, 37], [68, 96, 71],
           [73, 66, 44], [92, 87, 64], [87, 135, 57], [103, 43, 36], [68, 97, 70]]
-# Yields of apples and oranges (tons per hectare) of the same regions.
 TARGETS = [[56, 70], [81, 101], [119, 133], [22, 37], [103, 119],
            [57, 69], [80, 102], [118, 132], [21, 38], [104, 118],
            [57, 69], [82, 100], [118, 134], [20, 38], [102, 120]]
@@ -58,8 +56,10 @@ def mse(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
 # --8<-- [start:scratch_fit]
 def fit_from_scratch(inputs: torch.Tensor, targets: torch.Tensor, epochs: int = 100,
                      lr: float = 1e-5, seed: int = 42):
-    """Gradient descent on w (2x3) and b (2) with the gradients from autograd."""
-    torch.manual_seed(seed)  # drawn on the CPU: the same start on every device
+    """Gradient descent on w (2x3) and b (2) with the gradients from autograd.
+
+    w and b are drawn on the CPU, then moved: the same start on every device."""
+    torch.manual_seed(seed)
     w = torch.randn(2, 3).to(inputs.device).requires_grad_()
     b = torch.randn(2).to(inputs.device).requires_grad_()
     for epoch in range(1, epochs + 1):

@@ -24,6 +24,7 @@ from snippets.device import get_device
 from snippets.graph import graph_edges
 from snippets.linear_regression import (
     least_squares, make_data, numpy_gradient_descent, regression_tensors, train_with_validation)
+from snippets.figure_text import TRANSLATORS, english as tr
 from snippets.optimizers import OPTIMIZERS, loss_history
 
 LEAF, OPERATION, OUTPUT = "#bbdefb", "#eeeeee", "#ffccbc"
@@ -89,9 +90,9 @@ def loss_plot(curves: dict[str, list[float]], ylabel: str = "training MSE (log s
     """Loss curves by epoch on a log scale; returns the figure and its axes."""
     fig, ax = plt.subplots(figsize=(7, 4))
     for label, losses in curves.items():
-        ax.plot(range(1, len(losses) + 1), losses, label=label)
+        ax.plot(range(1, len(losses) + 1), losses, label=tr(label))
     ax.set_yscale("log")
-    ax.set(xlabel="epoch", ylabel=ylabel)
+    ax.set(xlabel=tr("epoch"), ylabel=tr(ylabel))
     ax.grid(alpha=0.3)
     return fig, ax
 
@@ -105,14 +106,17 @@ def finish(fig, ax):
 
 # --8<-- [start:regression_fit]
 def plot_regression_fit(x_train, y_train, x_val, y_val, a: float, b: float):
-    """The data of the regression, the true line and the fitted line y = a + b x."""
+    """The data of the regression, the true line and the fitted line y = a + b x.
+    Every label goes through ``tr``, the translation function of the page's language."""
     fig, ax = plt.subplots(figsize=(6, 4))
-    ax.scatter(x_train, y_train, s=14, label=f"training points ({len(x_train)})")
-    ax.scatter(x_val, y_val, s=14, marker="s", label=f"validation points ({len(x_val)})")
+    ax.scatter(x_train, y_train, s=14, label=tr("training points ({n})").format(n=len(x_train)))
+    ax.scatter(x_val, y_val, s=14, marker="s",
+               label=tr("validation points ({n})").format(n=len(x_val)))
     line = np.array([0, 1])
-    ax.plot(line, 1 + 2 * line, color="#777", linestyle=":", label="y = 1 + 2x (true line)")
-    ax.plot(line, a + b * line, color="#d84315", label=f"fitted: y = {a:.4f} + {b:.4f}x")
-    ax.set(xlabel="x", ylabel="y")
+    ax.plot(line, 1 + 2 * line, color="#777", linestyle=":", label=tr("y = 1 + 2x (true line)"))
+    ax.plot(line, a + b * line, color="#d84315",
+            label=tr("fitted: y = {a:.4f} + {b:.4f}x").format(a=a, b=b))
+    ax.set(xlabel=tr("x"), ylabel=tr("y"))
     ax.legend()
     fig.tight_layout()
     return fig
@@ -121,7 +125,7 @@ def plot_regression_fit(x_train, y_train, x_val, y_val, a: float, b: float):
 
 # --8<-- [start:descent_path]
 def plot_descent_path(x_train, y_train, path: list[tuple[float, float]],
-                      a_exact: float, b_exact: float):
+                      a_exact: float, b_exact: float, lr: float = 0.1):
     """The path of gradient descent's (a, b) over the contours of the training MSE."""
     a_grid, b_grid = np.meshgrid(np.linspace(-0.5, 2.5, 121), np.linspace(-0.5, 3.5, 121))
     residuals = a_grid[..., None] + b_grid[..., None] * x_train[:, 0] - y_train[:, 0]
@@ -131,10 +135,10 @@ def plot_descent_path(x_train, y_train, path: list[tuple[float, float]],
     ax.clabel(contours, fontsize=7, fmt="%.2g")
     a_path, b_path = np.array(path).T
     ax.plot(a_path, b_path, color="#d84315", marker=".", markersize=3, linewidth=1,
-            label="gradient descent, lr 0.1")
-    ax.plot(*path[0], "o", color="#d84315", label="random start")
-    ax.plot(a_exact, b_exact, "*", color="black", markersize=12, label="least squares")
-    ax.set(xlabel="a (intercept)", ylabel="b (slope)")
+            label=tr("gradient descent, lr {lr:g}").format(lr=lr))
+    ax.plot(*path[0], "o", color="#d84315", label=tr("random start"))
+    ax.plot(a_exact, b_exact, "*", color="black", markersize=12, label=tr("least squares"))
+    ax.set(xlabel=tr("a (intercept)"), ylabel=tr("b (slope)"))
     ax.legend(loc="upper right")
     fig.tight_layout()
     return fig
@@ -148,9 +152,11 @@ def plot_training_curves(train_losses: list[float], val_losses: list[float], sto
     best = val_losses.index(min(val_losses)) + 1
     fig, ax = loss_plot({"training loss": train_losses, "validation loss": val_losses},
                         ylabel="MSE (log scale)")
-    ax.axvline(best, color="#999", linestyle=":", label=f"lowest validation loss (epoch {best})")
+    ax.axvline(best, color="#999", linestyle=":",
+               label=tr("lowest validation loss (epoch {epoch})").format(epoch=best))
     ax.axvline(stopped, color="#d84315", linestyle="--",
-               label=f"early stop, patience {patience} (epoch {stopped})")
+               label=tr("early stop, patience {patience} (epoch {epoch})").format(
+                   patience=patience, epoch=stopped))
     return finish(fig, ax)
 # --8<-- [end:training_curves]
 
@@ -159,7 +165,8 @@ def plot_training_curves(train_losses: list[float], val_losses: list[float], sto
 def plot_crop_losses(curves: dict[str, list[float]], optimum: float):
     """Training loss curves of the crop models, and the least-squares optimum."""
     fig, ax = loss_plot(curves)
-    ax.axhline(optimum, color="black", linestyle=":", label=f"least-squares optimum ({optimum:.3f})")
+    ax.axhline(optimum, color="black", linestyle=":",
+               label=tr("least-squares optimum ({optimum:.3f})").format(optimum=optimum))
     return finish(fig, ax)
 # --8<-- [end:crop_losses]
 
@@ -172,11 +179,12 @@ def plot_crop_predictions(actual: torch.Tensor, predictions: dict[str, torch.Ten
     for ax, (title, predicted) in zip(axes, predictions.items()):
         predicted = predicted.detach().cpu()
         for column, (fruit, marker) in enumerate([("apples", "o"), ("oranges", "s")]):
-            ax.scatter(actual[:, column], predicted[:, column], marker=marker, s=22, label=fruit)
-        ax.plot([15, 140], [15, 140], color="#777", linestyle=":", label="perfect prediction")
-        ax.set(title=title, xlabel="actual yield (t/ha)")
+            ax.scatter(actual[:, column], predicted[:, column], marker=marker, s=22,
+                       label=tr(fruit))
+        ax.plot([15, 140], [15, 140], color="#777", linestyle=":", label=tr("perfect prediction"))
+        ax.set(title=tr(title), xlabel=tr("actual yield (t/ha)"))
         ax.grid(alpha=0.3)
-    axes[0].set_ylabel("predicted yield (t/ha)")
+    axes[0].set_ylabel(tr("predicted yield (t/ha)"))
     axes[0].legend()
     fig.tight_layout()
     return fig
@@ -235,6 +243,16 @@ def crop_predictions() -> plt.Figure:
     inputs, targets, scale, (raw, _), (scaled, _) = crop_models()
     return plot_crop_predictions(targets, {"raw inputs, lr 1e-5, 100 epochs": raw(inputs),
                                            "standardized inputs": scaled(scale(inputs))})
+
+
+def draw(name: str, language: str) -> plt.Figure:
+    """Draw figure ``name`` with its labels in ``language`` ("en" or "zh")."""
+    global tr
+    tr = TRANSLATORS[language]
+    try:
+        return FIGURES[name]()
+    finally:
+        tr = TRANSLATORS["en"]
 
 
 FIGURES: dict[str, Callable[[], plt.Figure]] = {

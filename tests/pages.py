@@ -28,11 +28,18 @@ def blocks(path: Path) -> list[tuple[str, str]]:
     return [(region.lexemes["info"].strip(), str(region.parsed)) for _, region in document.regions]
 
 
+# A figure's labels are text, translated like a comment: each page includes
+# the labels of its own language (snippets/figure_text.py), and the twins may
+# differ in that one include line and nothing else of their code.
+FIGURE_TEXT = re.compile(r'^([ \t]*)--8<-- "snippets/figure_text\.py:(\w+)"$', re.M)
+
+
 def code_without_comments(info: str, source: str) -> list[str]:
     """The lines of a block with ordinary comments removed; ``#>`` output lines stay."""
     if info != "python":
         return source.splitlines()
-    source = expand_includes(source)
+    source = expand_includes(FIGURE_TEXT.sub(r"\1# the figure labels of the page's language",
+                                             source))
     cuts: dict[int, int] = {}
     for token in tokenize.generate_tokens(io.StringIO(source).readline):
         if token.type == tokenize.COMMENT and not token.string.startswith("#>"):

@@ -7,7 +7,7 @@ import yaml
 
 from tests.harness import EVALUATORS, PYTHONISH, ROOT, YamlLoader
 from tests.pages import (
-    DOCS, LANGUAGES, blocks, code_without_comments, glossary, opening_fences, pages)
+    DOCS, FIGURE_TEXT, LANGUAGES, blocks, code_without_comments, glossary, opening_fences, pages)
 
 ALL_PAGES = [(lang, page) for lang in LANGUAGES for page in pages(lang)]
 
@@ -29,6 +29,13 @@ def test_twins_carry_the_same_code(page):
             assert code_without_comments(*other_block) == code_without_comments(*en_block), (
                 f"block {number} of docs/{lang}/{page} differs from the English one "
                 "in more than its comments")
+
+
+@pytest.mark.parametrize("lang, page", ALL_PAGES, ids=lambda v: str(v))
+def test_figure_labels_are_in_the_pages_language(lang, page):
+    languages = [m.group(2) for _, source in blocks(DOCS / lang / page)
+                 for m in FIGURE_TEXT.finditer(source)]
+    assert set(languages) <= {lang}, f"docs/{lang}/{page} draws figures with labels in {languages}"
 
 
 @pytest.mark.parametrize("lang, page", ALL_PAGES, ids=lambda v: str(v))
@@ -95,3 +102,36 @@ def test_home_chapter_map_links_every_page(lang):
     linked = set(re.findall(r"\]\(([\w/-]+\.md)\)", home))
     missing = [str(p) for p in pages(lang) if str(p) != "index.md" and str(p) not in linked]
     assert not missing, f"docs/{lang}/index.md does not link: {missing}"
+
+
+def _sections():
+    """(module, section name, lines) of every ``--8<--`` section in snippets/."""
+    for path in sorted((ROOT / "snippets").glob("*.py")):
+        name, lines = None, []
+        for line in path.read_text(encoding="utf-8").splitlines():
+            start = re.search(r"--8<-- \[start:(\w+)\]", line)
+            if start:
+                name, lines = start.group(1), []
+            elif "--8<-- [end:" in line:
+                yield path.name, name, lines
+                name = None
+            elif name:
+                lines.append(line)
+
+
+@pytest.mark.parametrize("module, name, lines", list(_sections()), ids=lambda v: str(v)[:40])
+def test_embedded_sections_carry_no_comments(module, name, lines):
+    """A section is shown on the pages of both languages, and its comments
+    could not be translated: the explanation belongs in each page's prose."""
+    import io
+    import tokenize
+    tokens = tokenize.generate_tokens(io.StringIO("\n".join(lines) + "\n").readline)
+    comments = [t.string for t in tokens if t.type == tokenize.COMMENT]
+    assert not comments, f"snippets/{module}:{name} has comments: {comments}"
+
+
+@pytest.mark.parametrize("module, name, lines", list(_sections()), ids=lambda v: str(v)[:40])
+def test_embedded_sections_import_nothing_from_this_repository(module, name, lines):
+    """A reader who copies a page has no clone: a section imports public packages only."""
+    imports = [line for line in lines if re.match(r"\s*(from|import)\s+(snippets|tests|hooks)\b", line)]
+    assert not imports, f"snippets/{module}:{name} imports {imports}"

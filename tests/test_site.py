@@ -148,11 +148,16 @@ def test_every_image_is_built_and_described(site, lang, page):
             assert (site / target).is_file(), f"{attrs['src']} is not in the build"
 
 
+def figures_folder(site, lang):
+    return site / "figures" if lang == DEFAULT else site / lang / "figures"
+
+
 def test_every_figure_is_drawn_and_shown(site):
     from snippets.figures import FIGURES
 
-    drawn = {p.stem for p in (site / "figures").glob("*.svg")}
-    assert drawn == set(FIGURES)
+    for lang in LANGUAGES:
+        drawn = {p.stem for p in figures_folder(site, lang).glob("*.svg")}
+        assert drawn == set(FIGURES), f"figures drawn for {lang}"
     shown = {m for lang in LANGUAGES for page in pages(lang)
              for m in re.findall(r"figures/([\w-]+)\.svg",
                                  (ROOT / "docs" / lang / page).read_text(encoding="utf-8"))}
@@ -218,3 +223,40 @@ def test_each_language_has_its_own_404_page(site, lang):
     html = (folder / "404.html").read_text(encoding="utf-8")
     assert re.search(rf'<html lang="{lang}"', html)
     assert len(re.findall(r"<h1[ >]", html)) == 1 and "404" in html
+
+
+CJK = re.compile(r"[\u3000-\u30ff\u4e00-\u9fff\uff00-\uffef]")
+# Labels that read the same in both languages: names and symbols.
+NEUTRAL = {"x", "y", "SGD", "Adam"}
+
+
+def svg_texts(path) -> list[str]:
+    """The text of a figure drawn with svg.fonttype "none": its <text> elements."""
+    svg = path.read_text(encoding="utf-8")
+    return [unescape(re.sub(r"<[^>]+>", "", t)).strip()
+            for t in re.findall(r"<text\b[^>]*>(.*?)</text>", svg, re.S)]
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_figures_speak_the_pages_language(site, lang):
+    """Titles, axis labels and legends are in the page's language; graph
+    diagrams show only code names (grad_fn classes, tensor names)."""
+    for path in sorted(figures_folder(site, lang).glob("*.svg")):
+        if path.stem.startswith("graph-"):
+            continue
+        words = [t for t in svg_texts(path) if re.search(r"[A-Za-z]{2}|[\u4e00-\u9fff]", t)]
+        assert words, f"{path.name} has no labels"
+        if lang == "zh":
+            english = [t for t in words if not CJK.search(t) and t not in NEUTRAL]
+            assert not english, f"zh/{path.name} has labels in English: {english}"
+        else:
+            assert not [t for t in words if CJK.search(t)], f"{path.name} has Chinese labels"
+
+
+@pytest.mark.parametrize("lang, page", EVERY_PAGE, ids=ids)
+def test_colour_scheme_toggles_are_named_in_the_pages_language(site, lang, page):
+    names = [attrs.get("title", "") for tag, attrs in Tags(html_of(site, lang, page)).tags
+             if tag == "label" and "md-header__button" in attrs.get("class", "")
+             and attrs.get("for", "").startswith("__palette")]
+    assert len(names) == 2, names
+    assert all(bool(CJK.search(name)) == (lang == "zh") for name in names), names
