@@ -201,7 +201,7 @@ SEARCHES = [
     ("en", "DataLoader", "data-loading/"),
     ("zh", "计算图", "zh/computational-graph/"),
     ("zh", "优化器", "zh/optimizers/"),
-    ("zh", "反向传播", "zh/computational-graph/"),
+    ("zh", "反向传播", "zh/autograd-hooks-and-memory/"),
 ]
 
 
