@@ -135,3 +135,17 @@ def test_embedded_sections_import_nothing_from_this_repository(module, name, lin
     """A reader who copies a page has no clone: a section imports public packages only."""
     imports = [line for line in lines if re.match(r"\s*(from|import)\s+(snippets|tests|hooks)\b", line)]
     assert not imports, f"snippets/{module}:{name} imports {imports}"
+
+
+@pytest.mark.parametrize("lang, page", ALL_PAGES, ids=lambda v: str(v))
+def test_headings_hold_no_math(lang, page):
+    """Math is turned into MathML in the page's body only: in a heading it would
+    stand as raw TeX in the table of contents."""
+    headings, fence = [], None
+    for line in (DOCS / lang / page).read_text(encoding="utf-8").splitlines():
+        marker = re.match(r"\s*(`{3,}|~{3,})", line)
+        if marker:
+            fence = None if fence and marker.group(1).startswith(fence) else fence or marker.group(1)
+        elif fence is None and re.match(r"#{1,6} ", line) and re.search(r"(?<!\\)\$", line):
+            headings.append(line)
+    assert not headings, f"docs/{lang}/{page}: math in headings {headings}"
