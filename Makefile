@@ -11,7 +11,8 @@ serve: $(READY)    ## serve the site, both languages, on http://127.0.0.1:8000
 	$(BIN)/mkdocs serve --dev-addr 127.0.0.1:8000
 
 # On every core. A page's blocks share one namespace, so each file stays on
-# one worker (--dist loadfile); the site and browser checks share one build
+# one worker (--dist loadfile), with its twin in the other language (conftest.py
+# schedules them together); the site and browser checks share one build
 # through a lock (tests/conftest.py).
 PYTEST := $(BIN)/python -m pytest -n auto --dist loadfile
 

@@ -1,5 +1,8 @@
 """pytest collects every page under docs/ through the harness in tests/harness.py."""
 
+import pytest
+from xdist.scheduler import LoadFileScheduling
+
 from tests import harness
 
 # Each page twice: from the repository, and as a reader without a clone.
@@ -15,9 +18,31 @@ def pytest_configure(config):
     harness.Settings.update = config.getoption("--update-outputs")
 
 
+class TwinsTogether(LoadFileScheduling):
+    """--dist loadfile, with a page and its twin in the other language as one file.
+
+    A page's blocks share one namespace, so a page may not be split between
+    workers. Twins go to the same worker too: their console blocks run the
+    same commands, and harness.run_command runs each once per worker.
+    (xdist's own --dist loadgroup would do this with marks, but it renames
+    items through an attribute pytest 9 no longer reads.)
+    """
+
+    def _split_scope(self, nodeid: str) -> str:
+        path = nodeid.split("::", 1)[0]
+        parts = path.split("/")
+        return "/".join(["docs", *parts[2:]]) if parts[0] == "docs" else path
+
+
+@pytest.hookimpl(optionalhook=True)  # pytest -p no:xdist knows no such hook
+def pytest_xdist_make_scheduler(config, log):
+    if config.getvalue("dist") == "loadfile":
+        return TwinsTogether(config, log)
+    return None
+
+
 def pytest_sessionfinish(session):
     if harness.Settings.update:
         for path in harness.write_updates():
             print(f"\nupdated outputs in {path}")
-
 

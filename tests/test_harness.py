@@ -206,6 +206,23 @@ def test_update_mode_writes_once_what_both_runs_of_a_page_found(tmp_path, monkey
     assert "print(6 * 7)\n#> 42\n" in (tmp_path / "page.md").read_text(encoding="utf-8")
 
 
+def test_update_mode_rewrites_a_block_indented_in_a_solution(tmp_path, monkeypatch):
+    monkeypatch.setattr(harness.Settings, "update", True)
+    monkeypatch.setattr(harness.Settings, "edits", {})
+    run_page(tmp_path, """
+        ??? success "Solution"
+
+            ~~~python
+            total = 6 * 7
+
+            print(total)
+            ~~~
+    """)
+    harness.write_updates()
+    assert "    total = 6 * 7\n\n    print(total)\n    #> 42\n" in (
+        tmp_path / "page.md").read_text(encoding="utf-8")
+
+
 def test_fences_inside_a_longer_fence_are_its_content(tmp_path):
     run_page(tmp_path, """
         ````markdown
