@@ -39,13 +39,12 @@ def browser():
         browser.close()
 
 
-class Visit:
-    """A fresh tab that records everything its pages ask for and say."""
+class Tab:
+    """A tab that records everything its page asks for and says."""
 
-    def __init__(self, browser, base: str, width: int = 1280, **context):
+    def __init__(self, context, base: str):
         self.base = base
-        self.context = browser.new_context(viewport={"width": width, "height": 900}, **context)
-        self.page = self.context.new_page()
+        self.page = context.new_page()
         self.requests, self.failed, self.errors = [], [], []
         self.page.on("request", lambda r: self.requests.append(r.url))
         # A request the tab itself cancels by moving to the next page is no failure.
@@ -67,6 +66,14 @@ class Visit:
         return seen
 
 
+class Visit(Tab):
+    """A tab in a fresh browser context of its own."""
+
+    def __init__(self, browser, base: str, width: int = 1280, **context):
+        self.context = browser.new_context(viewport={"width": width, "height": 900}, **context)
+        super().__init__(self.context, base)
+
+
 TEXT_OUTSIDE_CODE = """() => {
   const body = document.querySelector("article").cloneNode(true);
   body.querySelectorAll("pre, code, .jp-InputArea, .jp-OutputArea").forEach(e => e.remove());
@@ -74,10 +81,8 @@ TEXT_OUTSIDE_CODE = """() => {
 }"""
 
 
-def look_at(v: Visit, lang: str, page) -> dict:
+def look_at(tab) -> dict:
     """Everything the page tests check, from one visit of the page."""
-    tab = v.go(url_of(lang, page))
-    tab.wait_for_timeout(200)  # the search worker and any late request
     seen = {
         "lang": tab.get_attribute("html", "lang"),
         "h1": tab.locator("article h1").count(),
@@ -88,22 +93,35 @@ def look_at(v: Visit, lang: str, page) -> dict:
         "math": tab.eval_on_selector_all(
             "math", "els => els.map(e => e.getBoundingClientRect().width)"),
         "svg": tab.eval_on_selector_all("img[src$='.svg']", "els => els.map(e => e.naturalWidth)"),
+        "switch_links": tab.eval_on_selector_all(
+            "a.md-select__link", "els => Object.fromEntries(els.map(e => [e.hreflang, e.href]))"),
     }
     tab.set_viewport_size({"width": 375, "height": 800})
     seen["phone_width"] = tab.evaluate("document.documentElement.scrollWidth")
-    tab.set_viewport_size({"width": 1280, "height": 900})
-    seen["switch_links"] = tab.eval_on_selector_all(
-        "a.md-select__link", "els => Object.fromEntries(els.map(e => [e.hreflang, e.href]))")
-    seen.update(v.drain())
     return seen
+
+
+#: Pages loaded side by side in a batch of tabs: the browser loads them while
+#: the test waits, and one wait covers the late requests of the whole batch.
+BATCH = 10
 
 
 @pytest.fixture(scope="module")
 def tour(browser, served_site) -> dict:
-    """Every page of both languages, visited once, in one tab."""
-    v = Visit(browser, served_site)
-    seen = {(lang, page): look_at(v, lang, page) for lang, page in EVERY_PAGE}
-    v.context.close()
+    """Every page of both languages, each visited once, in a tab of its own."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    seen = {}
+    for start in range(0, len(EVERY_PAGE), BATCH):
+        batch = [(key, Tab(context, served_site)) for key in EVERY_PAGE[start:start + BATCH]]
+        for (lang, page), tab in batch:
+            tab.page.goto(f"{served_site}/{url_of(lang, page)}", wait_until="commit")
+        for _, tab in batch:
+            tab.page.wait_for_load_state("load")
+        batch[-1][1].page.wait_for_timeout(200)  # the search worker and any late request
+        for key, tab in batch:
+            seen[key] = {**look_at(tab.page), **tab.drain()}
+            tab.page.close()
+    context.close()
     return seen
 
 
