@@ -1,0 +1,74 @@
+"""The graph-capture helpers: op names, the recording backend, the speed benchmark."""
+
+import pytest
+import torch
+
+from snippets.capture import GraphRecorder, compare_speed, main, op_names, train_step
+from snippets.linear_regression import LayerLinearRegression
+
+
+@pytest.fixture(autouse=True)
+def fresh_dynamo():
+    """What one test compiled must not decide what the next one sees."""
+    torch._dynamo.reset()
+    yield
+    torch._dynamo.reset()
+
+
+def regression_data(points: int = 16):
+    torch.manual_seed(0)
+    x = torch.rand(points, 1)
+    return x, 1 + 2 * x
+
+
+def test_op_names_lists_the_calls_of_a_graph_in_order():
+    def f(x):
+        return torch.relu(x * 2).sum()
+
+    assert op_names(torch.fx.symbolic_trace(f)) == ["mul", "relu", "sum"]
+
+
+def test_recorder_keeps_the_joint_graph_and_its_two_halves():
+    recorder = GraphRecorder()
+    torch.manual_seed(0)
+    model = LayerLinearRegression()
+    torch.compile(train_step, backend=recorder)(model, *regression_data())
+    assert recorder.dynamo == [["linear", "mse_loss"]]
+    assert recorder.forward == ["t", "addmm", "mse_loss"]
+    assert recorder.backward[0] == "mse_loss_backward"
+    assert recorder.joint == recorder.forward + recorder.backward
+
+
+def test_compiled_train_step_gives_eager_gradients():
+    x, y = regression_data()
+    grads = []
+    for step in (train_step, torch.compile(train_step, backend="aot_eager")):
+        torch.manual_seed(0)
+        model = LayerLinearRegression()
+        step(model, x, y)
+        grads.append([p.grad.clone() for p in model.parameters()])
+    for eager, compiled in zip(*grads):
+        torch.testing.assert_close(compiled, eager, rtol=0, atol=1e-6)
+
+
+def test_compare_speed_reports_times_and_their_ratio():
+    result = compare_speed(points=8, steps=3, backend="eager", block=2)
+    assert result["eager"] > 0 and result["compiled"] > 0
+    assert result["ratio"] == pytest.approx(result["eager"] / result["compiled"])
+
+
+def test_non_positive_points_is_a_clear_error():
+    with pytest.raises(ValueError, match="points must be positive"):
+        compare_speed(points=0, backend="eager")
+
+
+def test_non_positive_steps_is_a_clear_error():
+    with pytest.raises(ValueError, match="steps must be positive"):
+        compare_speed(points=8, steps=0, backend="eager")
+
+
+def test_unknown_backend_is_refused_by_the_command_line(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--backend", "fast"])
+    assert exit_info.value.code == 2
+    assert "invalid choice: 'fast'" in capsys.readouterr().err
