@@ -13,7 +13,7 @@ import pytest
 from nbclient import NotebookClient
 
 from tests.pages import LANGUAGES, pages
-from tests.test_site import Tags, html_of
+from tests.test_site import tags_of
 from tests.harness import ROOT
 
 NOTEBOOKS = [(lang, page) for lang in LANGUAGES for page in pages()
@@ -25,7 +25,7 @@ NO_CLONE = ("import importlib.util, os\n"
 
 def download(site, lang, page) -> tuple[str, dict]:
     """The file name and contents behind the page's download button."""
-    links = [attrs["href"] for tag, attrs in Tags(html_of(site, lang, page)).tags
+    links = [attrs["href"] for tag, attrs in tags_of(site, lang, page)
              if tag == "a" and "download" in attrs]
     assert len(links) == 1, links
     path = site / links[0].lstrip("/")

@@ -1,5 +1,6 @@
 """The strict build of the site, and what a reader relies on in its HTML."""
 
+import functools
 import json
 import re
 from html import unescape
@@ -20,8 +21,14 @@ def url_of(lang: str, page) -> str:
     return path if lang == DEFAULT else f"{lang}/{path}"
 
 
+@functools.cache  # a page's HTML is read and parsed once, for all its checks
 def html_of(site, lang, page) -> str:
     return (site / url_of(lang, page) / "index.html").read_text(encoding="utf-8")
+
+
+@functools.cache
+def tags_of(site, lang, page) -> list[tuple[str, dict]]:
+    return Tags(html_of(site, lang, page)).tags
 
 
 class Tags(HTMLParser):
@@ -50,7 +57,7 @@ def test_page_is_built_with_its_language(site, lang, page):
 @pytest.mark.parametrize("lang, page", EVERY_PAGE, ids=ids)
 def test_language_switch_lands_on_the_same_page(site, lang, page):
     here = url_of(lang, page)
-    links = {attrs["hreflang"]: attrs["href"] for tag, attrs in Tags(html_of(site, lang, page)).tags
+    links = {attrs["hreflang"]: attrs["href"] for tag, attrs in tags_of(site, lang, page)
              if tag == "a" and "md-select__link" in attrs.get("class", "")}
     assert set(links) == set(LANGUAGES)
     for other, href in links.items():
@@ -66,7 +73,7 @@ LOADED_LINKS = {"stylesheet", "preload", "modulepreload", "icon", "manifest", "p
 def test_page_loads_nothing_from_another_host(site, lang, page):
     html = html_of(site, lang, page)
     loaded = []
-    for tag, attrs in Tags(html).tags:
+    for tag, attrs in tags_of(site, lang, page):
         if tag in ASSET_ATTRS and attrs.get(ASSET_ATTRS[tag]):
             loaded.append(attrs[ASSET_ATTRS[tag]])
         if tag == "link" and set(attrs.get("rel", "").split()) & LOADED_LINKS:
@@ -139,7 +146,7 @@ def test_page_triggers_no_request_in_materials_scripts(site, lang, page):
 @pytest.mark.parametrize("lang, page", EVERY_PAGE, ids=ids)
 def test_every_image_is_built_and_described(site, lang, page):
     here = "/" + url_of(lang, page)
-    for tag, attrs in Tags(html_of(site, lang, page)).tags:
+    for tag, attrs in tags_of(site, lang, page):
         if tag == "img":
             assert attrs.get("alt", "").strip(), f"image without alt text: {attrs.get('src')}"
             if attrs["src"].startswith("data:image/"):
@@ -184,14 +191,14 @@ def test_notebook_page_is_the_executed_notebook(site, lang, page):
 def test_notebook_figures_have_the_pages_alt_text(site, lang, page):
     source = (ROOT / "docs" / lang / page).read_text(encoding="utf-8")
     alts = re.findall(r"^#\|\s*fig-alt:\s*(.*)$", source, re.M)
-    images = [attrs for tag, attrs in Tags(html_of(site, lang, page)).tags if tag == "img"]
+    images = [attrs for tag, attrs in tags_of(site, lang, page) if tag == "img"]
     assert alts and [attrs.get("alt") for attrs in images] == alts
     assert all(attrs["src"].startswith("data:image/png") for attrs in images)
 
 
 @pytest.mark.parametrize("lang, page", NOTEBOOKS, ids=ids)
 def test_notebook_can_be_downloaded(site, lang, page):
-    links = [attrs["href"] for tag, attrs in Tags(html_of(site, lang, page)).tags
+    links = [attrs["href"] for tag, attrs in tags_of(site, lang, page)
              if tag == "a" and "download" in attrs]
     assert len(links) == 1 and links[0].endswith(".ipynb")
     notebook = json.loads((site / links[0].lstrip("/")).read_text(encoding="utf-8"))
@@ -209,7 +216,7 @@ def test_notebook_markdown_is_in_the_pages_language(site):
 
 @pytest.mark.parametrize("lang, page", EVERY_PAGE, ids=ids)
 def test_table_of_contents_links_land_on_headings(site, lang, page):
-    tags = Tags(html_of(site, lang, page)).tags
+    tags = tags_of(site, lang, page)
     ids_on_page = {attrs["id"] for _, attrs in tags if attrs.get("id")}
     anchors = [attrs["href"][1:] for tag, attrs in tags
                if tag == "a" and attrs.get("href", "").startswith("#")
@@ -255,7 +262,7 @@ def test_figures_speak_the_pages_language(site, lang):
 
 @pytest.mark.parametrize("lang, page", EVERY_PAGE, ids=ids)
 def test_colour_scheme_toggles_are_named_in_the_pages_language(site, lang, page):
-    names = [attrs.get("title", "") for tag, attrs in Tags(html_of(site, lang, page)).tags
+    names = [attrs.get("title", "") for tag, attrs in tags_of(site, lang, page)
              if tag == "label" and "md-header__button" in attrs.get("class", "")
              and attrs.get("for", "").startswith("__palette")]
     assert len(names) == 2, names
