@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import statistics
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 # --8<-- [start:imports]
+from collections.abc import Callable
+
 import torch
 from functorch.compile import default_partition, make_boxed_func
 from torch import nn

@@ -131,7 +131,9 @@ def output_comments(lines: list[str], start: int, stop: int) -> list[str]:
 
 def run_statement(statement: ast.stmt, filename: str, namespace: dict):
     """Run one statement; return (printed lines, exception or None)."""
-    code = compile(ast.Module([statement], type_ignores=[]), filename, "exec")
+    # dont_inherit: this module's `from __future__ import annotations` must not
+    # reach the page's code, whose annotations a reader's Python evaluates.
+    code = compile(ast.Module([statement], type_ignores=[]), filename, "exec", dont_inherit=True)
     out = io.StringIO()
     error = None
     with warnings.catch_warnings(record=True) as caught, contextlib.redirect_stdout(out):

@@ -107,6 +107,18 @@ def test_error_in_the_middle_of_a_block_fails(tmp_path):
         """)
 
 
+def test_annotations_are_evaluated_as_in_a_readers_python(tmp_path):
+    """The harness's own `from __future__ import annotations` must not reach a page:
+    a reader's Python 3.11 evaluates annotations, so a name used only there must exist."""
+    run_page(tmp_path, """
+        ~~~python
+        def step(fn: Callable) -> None:
+            pass
+        #> NameError: name 'Callable' is not defined
+        ~~~
+    """)
+
+
 def test_warnings_are_output_too(tmp_path):
     run_page(tmp_path, """
         ~~~python
