@@ -152,7 +152,8 @@ class Settings:
     #: With ``pytest --update-outputs`` the ``#>`` lines of inline blocks are
     #: rewritten from what the code prints, instead of compared.
     update = False
-    edits: dict[str, list[tuple[str, str]]] = {}
+    #: Per page: (where the block starts, where it ends, old code, new code).
+    edits: dict[str, list[tuple[int, int, str, str]]] = {}
 
 
 def evaluate_python(example: Example) -> None:
@@ -200,7 +201,7 @@ def evaluate_python(example: Example) -> None:
             raise AssertionError(f"{where}: --update-outputs rewrites only blocks without"
                                  " --8<-- includes; move the printing lines to a block of their own")
         Settings.edits.setdefault(example.path, []).append(
-            (str(example.parsed), "\n".join(new_lines) + "\n"))
+            (example.start, example.end, str(example.parsed), "\n".join(new_lines) + "\n"))
 
 
 def indented(block: str, indent: str) -> str:
@@ -213,17 +214,21 @@ def write_updates() -> list[str]:
     for path, edits in Settings.edits.items():
         text = Path(path).read_text(encoding="utf-8")
         # Each page runs twice (from the repository and without it): the same
-        # edit comes once from each run. Different ones cannot both be placed.
-        for old, new in dict.fromkeys(edits):
-            # A block inside an admonition (an exercise's solution) is indented
-            # on the page; sybil hands it over dedented.
-            for indent in ("", "    ", "        "):
-                placed = indented(old, indent)
-                if text.count(placed) == 1:
-                    text = text.replace(placed, indented(new, indent))
-                    break
-            else:
+        # edit comes once from each run. From the last block up, so that the
+        # positions of the blocks above stay valid.
+        placed: set[int] = set()
+        for start, end, old, new in sorted(set(edits), reverse=True):
+            if start in placed:
+                raise RuntimeError(f"{path}: the two runs of a block printed different outputs")
+            placed.add(start)
+            # sybil hands the code over dedented; on the page it is indented
+            # like its fence (inside an admonition: an exercise's solution).
+            fence = text[start:end]
+            indent = fence[:len(fence) - len(fence.lstrip(" "))]
+            if fence.count(indented(old, indent)) != 1:
                 raise RuntimeError(f"{path}: cannot place the updated block uniquely")
+            text = text[:start] + fence.replace(indented(old, indent),
+                                                indented(new, indent)) + text[end:]
         Path(path).write_text(text, encoding="utf-8")
     return sorted(Settings.edits)
 
@@ -267,7 +272,7 @@ def evaluate_console(example: Example) -> None:
             raise AssertionError(f"{where}: $ {command}\n{_diff(expected, actual)}")
     if Settings.update and rewritten != example.parsed.rstrip("\n").splitlines():
         Settings.edits.setdefault(example.path, []).append(
-            (str(example.parsed), "\n".join(rewritten) + "\n"))
+            (example.start, example.end, str(example.parsed), "\n".join(rewritten) + "\n"))
 
 
 # ------------------------------------------------------- without the clone

@@ -235,6 +235,22 @@ def test_update_mode_rewrites_a_block_indented_in_a_solution(tmp_path, monkeypat
         tmp_path / "page.md").read_text(encoding="utf-8")
 
 
+def test_update_mode_keeps_a_one_line_solution_indented(tmp_path, monkeypatch):
+    """Its code also occurs, dedented, inside its own indented line: the block's
+    place on the page decides, not a search for the text."""
+    monkeypatch.setattr(harness.Settings, "update", True)
+    monkeypatch.setattr(harness.Settings, "edits", {})
+    run_page(tmp_path, """
+        ??? success "Solution"
+
+            ~~~python
+            print(6 * 7)
+            ~~~
+    """)
+    harness.write_updates()
+    assert "    print(6 * 7)\n    #> 42\n" in (tmp_path / "page.md").read_text(encoding="utf-8")
+
+
 def test_fences_inside_a_longer_fence_are_its_content(tmp_path):
     run_page(tmp_path, """
         ````markdown
