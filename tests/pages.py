@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import re
 import tokenize
+from collections.abc import Iterator
 from pathlib import Path
 
 from tests.harness import ROOT, expand_includes, parse_page
@@ -54,20 +55,26 @@ def code_without_comments(info: str, source: str) -> list[str]:
     return kept
 
 
-def opening_fences(path: Path) -> list[str]:
-    """Info strings of the opening fences of a page, by a plain line scan."""
-    infos, open_fence = [], None
+def fence_scan(path: Path) -> Iterator[tuple[str, str, str]]:
+    """(line, kind, info) for each line of a page, by a plain line scan: kind is
+    "open" (info is the fence's info string), "code", "close" or "prose"."""
+    open_fence = None
     for line in path.read_text(encoding="utf-8").splitlines():
         match = FENCE.match(line)
-        if not match:
-            continue
-        fence, info = match.groups()
-        if open_fence is None:
-            open_fence = fence
-            infos.append(info.strip())
-        elif fence[0] == open_fence[0] and len(fence) >= len(open_fence) and not info.strip():
+        if match and open_fence is None:
+            open_fence, info = match.groups()
+            yield line, "open", info.strip()
+        elif (match and match.group(1)[0] == open_fence[0]
+              and len(match.group(1)) >= len(open_fence) and not match.group(2).strip()):
             open_fence = None
-    return infos
+            yield line, "close", ""
+        else:
+            yield line, "prose" if open_fence is None else "code", ""
+
+
+def opening_fences(path: Path) -> list[str]:
+    """Info strings of the opening fences of a page."""
+    return [info for _, kind, info in fence_scan(path) if kind == "open"]
 
 
 def glossary() -> list[tuple[str, list[str], list[str]]]:

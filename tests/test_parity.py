@@ -7,7 +7,8 @@ import yaml
 
 from tests.harness import EVALUATORS, PYTHONISH, ROOT, YamlLoader
 from tests.pages import (
-    DOCS, FIGURE_TEXT, LANGUAGES, blocks, code_without_comments, glossary, opening_fences, pages)
+    DOCS, FIGURE_TEXT, LANGUAGES, blocks, code_without_comments, fence_scan, glossary,
+    opening_fences, pages)
 
 ALL_PAGES = [(lang, page) for lang in LANGUAGES for page in pages(lang)]
 
@@ -141,11 +142,6 @@ def test_embedded_sections_import_nothing_from_this_repository(module, name, lin
 def test_headings_hold_no_math(lang, page):
     """Math is turned into MathML in the page's body only: in a heading it would
     stand as raw TeX in the table of contents."""
-    headings, fence = [], None
-    for line in (DOCS / lang / page).read_text(encoding="utf-8").splitlines():
-        marker = re.match(r"\s*(`{3,}|~{3,})", line)
-        if marker:
-            fence = None if fence and marker.group(1).startswith(fence) else fence or marker.group(1)
-        elif fence is None and re.match(r"#{1,6} ", line) and re.search(r"(?<!\\)\$", line):
-            headings.append(line)
+    headings = [line for line, kind, _ in fence_scan(DOCS / lang / page) if kind == "prose"
+                and re.match(r"#{1,6} ", line) and re.search(r"(?<!\\)\$", line)]
     assert not headings, f"docs/{lang}/{page}: math in headings {headings}"
