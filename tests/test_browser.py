@@ -66,14 +66,6 @@ class Tab:
         return seen
 
 
-class Visit(Tab):
-    """A tab in a fresh browser context of its own."""
-
-    def __init__(self, browser, base: str, width: int = 1280, **context):
-        self.context = browser.new_context(viewport={"width": width, "height": 900}, **context)
-        super().__init__(self.context, base)
-
-
 TEXT_OUTSIDE_CODE = """() => {
   const body = document.querySelector("article").cloneNode(true);
   body.querySelectorAll("pre, code, .jp-InputArea, .jp-OutputArea").forEach(e => e.remove());
@@ -82,8 +74,8 @@ TEXT_OUTSIDE_CODE = """() => {
 
 
 def look_at(tab) -> dict:
-    """Everything the page tests check, from one visit of the page."""
-    seen = {
+    """What the page tests check on a page, at desktop width."""
+    return {
         "lang": tab.get_attribute("html", "lang"),
         "h1": tab.locator("article h1").count(),
         "no_alt": tab.eval_on_selector_all("img", "els => els.filter(e => !e.alt.trim()).length"),
@@ -96,9 +88,88 @@ def look_at(tab) -> dict:
         "switch_links": tab.eval_on_selector_all(
             "a.md-select__link", "els => Object.fromEntries(els.map(e => [e.hreflang, e.href]))"),
     }
+
+
+def phone_width(tab) -> int:
+    """How wide the page is laid out on a phone's 375 px screen."""
     tab.set_viewport_size({"width": 375, "height": 800})
-    seen["phone_width"] = tab.evaluate("document.documentElement.scrollWidth")
+    return tab.evaluate("document.documentElement.scrollWidth")
+
+
+COPY_CASES = [
+    ("a plain block", "computational-graph.md", 2),
+    ("an embedded snippet block", "linear-regression-numpy.md", 2),
+    ("a block that shows output", "index.md", 1),
+]
+
+
+def press_copy(tab, lang: str, page: str) -> dict:
+    """What each tested copy button on the page puts on the clipboard, by block number."""
+    copied = {}
+    for _, case_page, number in COPY_CASES:
+        if Path(case_page) != page:
+            continue
+        fence_index = [i for i, info in enumerate(opening_fences(DOCS / lang / page))
+                       if info == "python"][number - 1]
+        block = tab.locator("article div.highlight").nth(fence_index)
+        block.hover()
+        block.locator('button[data-md-type="copy"]').click()
+        copied[number] = tab.evaluate("navigator.clipboard.readText()")
+    return copied
+
+
+SEARCHES = [
+    ("en", "requires_grad", "autograd/"),
+    ("en", "optimizer", "optimizers/"),
+    ("en", "DataLoader", "data-loading/"),
+    ("zh", "计算图", "zh/computational-graph/"),
+    ("zh", "优化器", "zh/optimizers/"),
+    ("zh", "反向传播", "zh/autograd-hooks-and-memory/"),
+]
+
+
+def search(tab, lang: str, page: str) -> dict:
+    """The first result's address for each query of SEARCHES, typed on the home page."""
+    if page != Path("index.md"):
+        return {}
+    tab.set_viewport_size({"width": 1280, "height": 900})
+    found = {}
+    results = tab.locator(".md-search-result__item > a")
+    tab.click(".md-search__input")
+    for _, query, _ in [s for s in SEARCHES if s[0] == lang]:
+        # The results of the last query go first, so none of them can be read as this one's.
+        tab.fill(".md-search__input", "")
+        tab.keyboard.press("End")
+        results.first.wait_for(state="detached", timeout=10_000)
+        # The whole query at once, then a key press for Material to act on: typed
+        # letter by letter, results for a partial query could be read first.
+        tab.fill(".md-search__input", query)
+        tab.keyboard.press("End")
+        results.first.wait_for(timeout=10_000)
+        found[query] = results.first.get_attribute("href")
+    tab.keyboard.press("Escape")
+    return found
+
+
+def look_at_everything(tab, lang: str, page: str) -> dict:
+    """Every check on a page from one visit: a page load costs about a second of CPU."""
+    seen = look_at(tab)
+    seen["copied"] = press_copy(tab, lang, page)
+    seen["phone_width"] = phone_width(tab)
+    seen["found"] = search(tab, lang, page)  # last: the search changes the page
     return seen
+
+
+SWITCHED = ["index.md", "computational-graph.md", "notebooks/crop-yield.md"]
+
+
+def switch_language(tab, served_site: str, target: str) -> str:
+    """Click the header's language switch to `target`; the address it lands on."""
+    tab.set_viewport_size({"width": 1280, "height": 900})
+    tab.hover(".md-header__option .md-select")
+    with tab.expect_navigation(wait_until="load"):
+        tab.click(f'a.md-select__link[hreflang="{target}"]')
+    return tab.url
 
 
 #: Pages loaded side by side in a batch of tabs: the browser loads them while
@@ -108,18 +179,39 @@ BATCH = 10
 
 @pytest.fixture(scope="module")
 def tour(browser, served_site) -> dict:
-    """Every page of both languages, each visited once, in a tab of its own."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    """Every page of both languages, each visited once, with every check made there.
+
+    A page of SWITCHED is visited in its default language, and its twin is
+    reached by clicking the language switch; a click back comes home again.
+    """
+    context = browser.new_context(viewport={"width": 1280, "height": 900},
+                                  permissions=["clipboard-read", "clipboard-write"])
     seen = {}
-    for start in range(0, len(EVERY_PAGE), BATCH):
-        batch = [(key, Tab(context, served_site)) for key in EVERY_PAGE[start:start + BATCH]]
+    for page in map(Path, SWITCHED):
+        tab = Tab(context, served_site)
+        tab.go(url_of(DEFAULT, page))
+        tab.page.wait_for_timeout(200)  # the search worker and any late request
+        seen[DEFAULT, page] = {**look_at_everything(tab.page, DEFAULT, page), **tab.drain()}
+        landed = []
+        for target in [lang for lang in LANGUAGES if lang != DEFAULT]:
+            landed.append(switch_language(tab.page, served_site, target))
+            tab.page.wait_for_timeout(200)
+            seen[target, page] = {**look_at_everything(tab.page, target, page), **tab.drain()}
+            landed.append(switch_language(tab.page, served_site, DEFAULT))
+        seen[DEFAULT, page]["landed"] = landed
+        seen[DEFAULT, page]["failed_after_switching"] = tab.drain()["failed"]
+        tab.page.close()
+    rest = [key for key in EVERY_PAGE if key not in seen]
+    for start in range(0, len(rest), BATCH):
+        batch = [(key, Tab(context, served_site)) for key in rest[start:start + BATCH]]
         for (lang, page), tab in batch:
             tab.page.goto(f"{served_site}/{url_of(lang, page)}", wait_until="commit")
         for _, tab in batch:
             tab.page.wait_for_load_state("load")
         batch[-1][1].page.wait_for_timeout(200)  # the search worker and any late request
-        for key, tab in batch:
-            seen[key] = {**look_at(tab.page), **tab.drain()}
+        for (lang, page), tab in batch:
+            tab.page.bring_to_front()  # the clipboard is read by the tab in front
+            seen[lang, page] = {**look_at_everything(tab.page, lang, page), **tab.drain()}
             tab.page.close()
     context.close()
     return seen
@@ -156,18 +248,14 @@ def test_language_switch_links_the_same_page(tour, served_site, lang, page):
         code: f"{served_site}/{url_of(code, page)}" for code in LANGUAGES}
 
 
-SWITCHED = ["index.md", "computational-graph.md", "notebooks/crop-yield.md"]
-
-
 @pytest.mark.parametrize("page", SWITCHED)
-def test_clicking_the_language_switch_goes_there_and_back(visit, served_site, page):
-    v = visit(url_of(DEFAULT, page))
-    for target in ("zh", DEFAULT):
-        v.page.hover(".md-header__option .md-select")
-        with v.page.expect_navigation():
-            v.page.click(f'a.md-select__link[hreflang="{target}"]')
-        assert v.page.url == f"{served_site}/{url_of(target, page)}"
-    assert v.drain()["failed"] == []
+def test_clicking_the_language_switch_goes_there_and_back(tour, served_site, page):
+    seen = tour[DEFAULT, Path(page)]
+    there_and_back = []
+    for target in [lang for lang in LANGUAGES if lang != DEFAULT]:
+        there_and_back += [target, DEFAULT]
+    assert seen["landed"] == [f"{served_site}/{url_of(lang, page)}" for lang in there_and_back]
+    assert seen["failed_after_switching"] == []
 
 
 @pytest.mark.parametrize("lang, page", EVERY_PAGE, ids=ids)
@@ -175,63 +263,19 @@ def test_phone_width_does_not_scroll_sideways(tour, lang, page):
     assert tour[lang, page]["phone_width"] <= 375
 
 
-@pytest.fixture
-def visit(browser, served_site):
-    opened = []
-
-    def open_page(path: str, **context) -> Visit:
-        opened.append(Visit(browser, served_site, **context))
-        opened[-1].go(path)
-        return opened[-1]
-    yield open_page
-    for v in opened:
-        v.context.close()
-
-
-COPY_CASES = [
-    ("a plain block", "computational-graph.md", 2),
-    ("an embedded snippet block", "linear-regression-numpy.md", 2),
-    ("a block that shows output", "index.md", 1),
-]
-
-
 @pytest.mark.parametrize("lang", LANGUAGES)
 @pytest.mark.parametrize("what, page, number", COPY_CASES, ids=[c[0] for c in COPY_CASES])
-def test_copy_button_copies_exactly_the_code_that_runs(visit, lang, what, page, number):
+def test_copy_button_copies_exactly_the_code_that_runs(tour, lang, what, page, number):
     """The Nth python block's copy button gives the code the harness ran."""
-    path = DOCS / lang / page
-    python_blocks = [str(region.parsed) for _, region in parse_page(path).regions
+    python_blocks = [str(region.parsed) for _, region in parse_page(DOCS / lang / page).regions
                      if region.lexemes["info"].strip() == "python"]
     expected = expand_includes(python_blocks[number - 1]).rstrip("\n")
-    fence_index = [i for i, info in enumerate(opening_fences(path)) if info == "python"][number - 1]
-    v = visit(url_of(lang, page), permissions=["clipboard-read", "clipboard-write"])
-    block = v.page.locator("article div.highlight").nth(fence_index)
-    block.hover()
-    block.locator('button[data-md-type="copy"]').click()
-    copied = v.page.evaluate("navigator.clipboard.readText()")
+    copied = tour[lang, Path(page)]["copied"][number]
     assert copied.rstrip("\n") == expected
     assert ">>>" not in copied
 
 
-SEARCHES = [
-    ("en", "requires_grad", "autograd/"),
-    ("en", "optimizer", "optimizers/"),
-    ("en", "DataLoader", "data-loading/"),
-    ("zh", "计算图", "zh/computational-graph/"),
-    ("zh", "优化器", "zh/optimizers/"),
-    ("zh", "反向传播", "zh/autograd-hooks-and-memory/"),
-]
-
-
 @pytest.mark.parametrize("lang, query, first", SEARCHES, ids=[s[1] for s in SEARCHES])
-def test_search_finds_the_right_page_first(visit, served_site, lang, query, first):
-    v = visit("" if lang == DEFAULT else f"{lang}/")
-    v.page.click(".md-search__input")
-    # The whole query at once, then a key press for Material to act on: typed
-    # letter by letter, results for a partial query could be read first.
-    v.page.fill(".md-search__input", query)
-    v.page.keyboard.press("End")
-    results = v.page.locator(".md-search-result__item > a")
-    results.first.wait_for(timeout=10_000)
-    top = results.first.get_attribute("href").split("?")[0].split("#")[0]
+def test_search_finds_the_right_page_first(tour, served_site, lang, query, first):
+    top = tour[lang, Path("index.md")]["found"][query].split("?")[0].split("#")[0]
     assert top == f"{served_site}/{first}"
