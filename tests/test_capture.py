@@ -1,14 +1,24 @@
 """The graph-capture helpers: op names, the recording backend, the speed benchmark."""
 
+import importlib
+
 import pytest
 import torch
 
-from snippets.capture import GraphRecorder, compare_speed, main, op_names, train_step
 from snippets.linear_regression import LayerLinearRegression
 
 
+@pytest.fixture
+def capture():
+    """snippets.capture, imported by the tests that use it, not at collection.
+
+    It imports torch._dynamo, which takes seconds, and every worker collects
+    every test file."""
+    return importlib.import_module("snippets.capture")
+
+
 @pytest.fixture(autouse=True)
-def fresh_dynamo():
+def fresh_dynamo(capture):
     """What one test compiled must not decide what the next one sees."""
     torch._dynamo.reset()
     yield
@@ -21,28 +31,28 @@ def regression_data(points: int = 16):
     return x, 1 + 2 * x
 
 
-def test_op_names_lists_the_calls_of_a_graph_in_order():
+def test_op_names_lists_the_calls_of_a_graph_in_order(capture):
     def f(x):
         return torch.relu(x * 2).sum()
 
-    assert op_names(torch.fx.symbolic_trace(f)) == ["mul", "relu", "sum"]
+    assert capture.op_names(torch.fx.symbolic_trace(f)) == ["mul", "relu", "sum"]
 
 
-def test_recorder_keeps_the_joint_graph_and_its_two_halves():
-    recorder = GraphRecorder()
+def test_recorder_keeps_the_joint_graph_and_its_two_halves(capture):
+    recorder = capture.GraphRecorder()
     torch.manual_seed(0)
     model = LayerLinearRegression()
-    torch.compile(train_step, backend=recorder)(model, *regression_data())
+    torch.compile(capture.train_step, backend=recorder)(model, *regression_data())
     assert recorder.dynamo == [["linear", "mse_loss"]]
     assert recorder.forward == ["t", "addmm", "mse_loss"]
     assert recorder.backward[0] == "mse_loss_backward"
     assert recorder.joint == recorder.forward + recorder.backward
 
 
-def test_compiled_train_step_gives_eager_gradients():
+def test_compiled_train_step_gives_eager_gradients(capture):
     x, y = regression_data()
     grads = []
-    for step in (train_step, torch.compile(train_step, backend="aot_eager")):
+    for step in (capture.train_step, torch.compile(capture.train_step, backend="aot_eager")):
         torch.manual_seed(0)
         model = LayerLinearRegression()
         step(model, x, y)
@@ -51,24 +61,24 @@ def test_compiled_train_step_gives_eager_gradients():
         torch.testing.assert_close(compiled, eager, rtol=0, atol=1e-6)
 
 
-def test_compare_speed_reports_times_and_their_ratio():
-    result = compare_speed(points=8, steps=3, backend="eager", block=2)
+def test_compare_speed_reports_times_and_their_ratio(capture):
+    result = capture.compare_speed(points=8, steps=3, backend="eager", block=2)
     assert result["eager"] > 0 and result["compiled"] > 0
     assert result["ratio"] == pytest.approx(result["eager"] / result["compiled"])
 
 
-def test_non_positive_points_is_a_clear_error():
+def test_non_positive_points_is_a_clear_error(capture):
     with pytest.raises(ValueError, match="points must be positive"):
-        compare_speed(points=0, backend="eager")
+        capture.compare_speed(points=0, backend="eager")
 
 
-def test_non_positive_steps_is_a_clear_error():
+def test_non_positive_steps_is_a_clear_error(capture):
     with pytest.raises(ValueError, match="steps must be positive"):
-        compare_speed(points=8, steps=0, backend="eager")
+        capture.compare_speed(points=8, steps=0, backend="eager")
 
 
-def test_unknown_backend_is_refused_by_the_command_line(capsys):
+def test_unknown_backend_is_refused_by_the_command_line(capture, capsys):
     with pytest.raises(SystemExit) as exit_info:
-        main(["--backend", "fast"])
+        capture.main(["--backend", "fast"])
     assert exit_info.value.code == 2
     assert "invalid choice: 'fast'" in capsys.readouterr().err
