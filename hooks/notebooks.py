@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import copy
 import json
-import os
 import posixpath
 import re
 from html import escape
@@ -121,14 +120,6 @@ def page_to_notebook(path: Path, site: str) -> dict:
         "nbformat": 4,
         "nbformat_minor": 5,
     }
-
-
-def on_config(config):
-    # The kernel runs in the notebook's folder; the notebooks import snippets.
-    path = os.environ.get("PYTHONPATH", "")
-    if str(ROOT) not in path.split(os.pathsep):
-        os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), path]))
-    return config
 
 
 @event_priority(-200)  # after mkdocs-static-i18n's on_files (-100), which makes the Files

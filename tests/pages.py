@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import functools
+import importlib.util
 import io
 import re
+import sys
 import tokenize
 from collections.abc import Iterator
 from pathlib import Path
@@ -87,3 +90,21 @@ def glossary() -> list[tuple[str, list[str], list[str]]]:
         if len(cells) == 3 and not set(cells[0]) <= set("- ") and cells[0] != "英文":
             rows.append((cells[0], split(cells[1]), split(cells[2])))
     return rows
+
+
+@functools.cache
+def _notebook_hook():
+    """hooks/notebooks.py, loaded as mkdocs loads it: with hooks/ on sys.path."""
+    if str(ROOT / "hooks") not in sys.path:
+        sys.path.append(str(ROOT / "hooks"))
+    spec = importlib.util.spec_from_file_location("hooks_notebooks", ROOT / "hooks" / "notebooks.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def notebook_of(lang: str, page: Path, address: str) -> tuple[str, dict]:
+    """The file name and contents of the notebook the build makes of a page,
+    its links pointing at ``address``, the site of the page's language."""
+    return (Path(page).with_suffix(".ipynb").name,
+            _notebook_hook().page_to_notebook(DOCS / lang / page, address))
