@@ -1,5 +1,9 @@
 """pytest collects every page under docs/ through the harness in tests/harness.py."""
 
+import collections
+import json
+from pathlib import Path
+
 import pytest
 from xdist.scheduler import LoadFileScheduling
 
@@ -18,27 +22,63 @@ def pytest_configure(config):
     harness.Settings.update = config.getoption("--update-outputs")
 
 
-class TwinsTogether(LoadFileScheduling):
-    """--dist loadfile, with a page and its twin in the other language as one file.
+def scope_of(nodeid: str) -> str:
+    """The unit of work a test belongs to, which one worker runs whole.
 
     A page's blocks share one namespace, so a page may not be split between
     workers. Twins go to the same worker too: their console blocks run the
     same commands, and harness.run_command runs each once per worker.
-    (xdist's own --dist loadgroup would do this with marks, but it renames
-    items through an attribute pytest 9 no longer reads.)
+    """
+    path = nodeid.split("::", 1)[0]
+    parts = path.split("/")
+    if parts[0] == "docs":
+        return "/".join(["docs", *parts[2:]])
+    return TOGETHER.get(path, path)
+
+
+#: Test files that run with another unit, on its worker:
+TOGETHER = {
+    # it checks the output of the page's console command (harness.run_command),
+    # which has already run there;
+    "tests/test_distributed.py": "docs/distributed.md",
+    # it visits the site the site tests build: the worker that builds it
+    # visits it, and the other worker runs pages meanwhile.
+    "tests/test_browser.py": "tests/test_site.py",
+}
+
+#: Seconds each unit took in the last run, for the order of the next one.
+DURATIONS = Path(__file__).parent / ".cache" / "test-durations.json"
+
+
+class TwinsTogether(LoadFileScheduling):
+    """--dist loadfile, by the units of scope_of, longest first.
+
+    The units are handed out longest first, by the durations of the last run
+    (DURATIONS; before any run, by their number of tests), so that no worker
+    is left with a long unit at the end while the other one has nothing to do.
+    (xdist's own --dist loadgroup would group with marks, but it renames items
+    through an attribute pytest 9 no longer reads.)
     """
 
     def _split_scope(self, nodeid: str) -> str:
-        path = nodeid.split("::", 1)[0]
-        parts = path.split("/")
-        if parts[0] == "docs":
-            return "/".join(["docs", *parts[2:]])
-        return RUNS_A_PAGES_COMMAND.get(path, path)
+        return scope_of(nodeid)
 
+    def _assign_work_unit(self, node) -> None:
+        if not getattr(self, "ordered", False):
+            try:
+                last = json.loads(DURATIONS.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                last = {}
 
-#: Test files that check the output of a page's console command (through
-#: harness.run_command) run on that page's worker, where it has already run.
-RUNS_A_PAGES_COMMAND = {"tests/test_distributed.py": "docs/distributed.md"}
+            def cost(unit) -> float:
+                scope, tests = unit
+                return last.get(scope, len(tests) * 0.1) if last else len(tests)
+
+            units = sorted(self.workqueue.items(), key=cost, reverse=True)
+            self.workqueue.clear()
+            self.workqueue.update(units)
+            self.ordered = True
+        super()._assign_work_unit(node)
 
 
 @pytest.hookimpl(optionalhook=True)  # pytest -p no:xdist knows no such hook
@@ -48,7 +88,22 @@ def pytest_xdist_make_scheduler(config, log):
     return None
 
 
+_seconds = collections.Counter()
+
+
+def pytest_runtest_logreport(report):
+    _seconds[scope_of(report.nodeid)] += report.duration
+
+
 def pytest_sessionfinish(session):
+    if _seconds and not hasattr(session.config, "workerinput"):  # not in an xdist worker
+        try:
+            last = json.loads(DURATIONS.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            last = {}
+        DURATIONS.parent.mkdir(exist_ok=True)
+        DURATIONS.write_text(json.dumps({**last, **_seconds}, indent=1, sort_keys=True),
+                             encoding="utf-8")
     if harness.Settings.update:
         for path in harness.write_updates():
             print(f"\nupdated outputs in {path}")

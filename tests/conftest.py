@@ -1,8 +1,9 @@
 """The built site, shared by the site and browser tests.
 
-Both test files need the strict build. Under pytest-xdist they may run on
-different workers, so the first worker to ask builds it, under a file lock,
-into a folder named after the test run, and the other one reuses it.
+Both test files need the strict build. `make test` runs them on one worker
+(the root conftest.py); under another distribution they may run on different
+workers, so the first worker to ask builds it, under a file lock, into a
+folder named after the test run, and the other one reuses it.
 """
 
 from __future__ import annotations
