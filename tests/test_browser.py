@@ -103,7 +103,7 @@ COPY_CASES = [
 ]
 
 
-def press_copy(tab, lang: str, page: str) -> dict:
+def press_copy(tab, lang: str, page: Path) -> dict:
     """What each tested copy button on the page puts on the clipboard, by block number."""
     copied = {}
     for _, case_page, number in COPY_CASES:
@@ -128,7 +128,7 @@ SEARCHES = [
 ]
 
 
-def search(tab, lang: str, page: str) -> dict:
+def search(tab, lang: str, page: Path) -> dict:
     """The first result's address for each query of SEARCHES, typed on the home page."""
     if page != Path("index.md"):
         return {}
@@ -151,7 +151,7 @@ def search(tab, lang: str, page: str) -> dict:
     return found
 
 
-def look_at_everything(tab, lang: str, page: str) -> dict:
+def look_at_everything(tab, lang: str, page: Path) -> dict:
     """Every check on a page from one visit: a page load costs about a second of CPU."""
     seen = look_at(tab)
     seen["copied"] = press_copy(tab, lang, page)
