@@ -46,16 +46,33 @@ TOGETHER = {
     "tests/test_browser.py": "tests/test_site.py",
 }
 
-#: Seconds each unit took in the last run, for the order of the next one.
+#: Seconds each unit took in the last run, for the order of the next one;
+#: before a clone's first run, those of a run on a 2-core machine (committed:
+#: it decides only the order, so an old one costs a few seconds at most).
 DURATIONS = Path(__file__).parent / ".cache" / "test-durations.json"
+FIRST_DURATIONS = Path(__file__).parent / "tests" / "durations.json"
+
+
+def recorded_durations(path: Path) -> dict[str, float]:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def longest_first(units: dict[str, dict], seconds: dict[str, float]) -> list[tuple[str, dict]]:
+    """The (unit, tests) pairs of ``units``, longest first by ``seconds``; a unit
+    it does not name counts a tenth of a second per test."""
+    return sorted(units.items(), key=lambda unit: seconds.get(unit[0], len(unit[1]) * 0.1),
+                  reverse=True)
 
 
 class TwinsTogether(LoadFileScheduling):
     """--dist loadfile, by the units of scope_of, longest first.
 
     The units are handed out longest first, by the durations of the last run
-    (DURATIONS; before any run, by their number of tests), so that no worker
-    is left with a long unit at the end while the other one has nothing to do.
+    (DURATIONS, or FIRST_DURATIONS), so that no worker is left with a long
+    unit at the end while the other one has nothing to do.
     (xdist's own --dist loadgroup would group with marks, but it renames items
     through an attribute pytest 9 no longer reads.)
     """
@@ -65,16 +82,8 @@ class TwinsTogether(LoadFileScheduling):
 
     def _assign_work_unit(self, node) -> None:
         if not getattr(self, "ordered", False):
-            try:
-                last = json.loads(DURATIONS.read_text(encoding="utf-8"))
-            except (OSError, ValueError):
-                last = {}
-
-            def cost(unit) -> float:
-                scope, tests = unit
-                return last.get(scope, len(tests) * 0.1) if last else len(tests)
-
-            units = sorted(self.workqueue.items(), key=cost, reverse=True)
+            last = recorded_durations(DURATIONS) or recorded_durations(FIRST_DURATIONS)
+            units = longest_first(self.workqueue, last)
             self.workqueue.clear()
             self.workqueue.update(units)
             self.ordered = True
@@ -97,10 +106,7 @@ def pytest_runtest_logreport(report):
 
 def pytest_sessionfinish(session):
     if _seconds and not hasattr(session.config, "workerinput"):  # not in an xdist worker
-        try:
-            last = json.loads(DURATIONS.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            last = {}
+        last = recorded_durations(DURATIONS)
         DURATIONS.parent.mkdir(exist_ok=True)
         DURATIONS.write_text(json.dumps({**last, **_seconds}, indent=1, sort_keys=True),
                              encoding="utf-8")
