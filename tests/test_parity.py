@@ -1,11 +1,13 @@
 """English and Chinese pages carry the same code, and the harness sees all of it."""
 
+import io
 import re
+import tokenize
 
 import pytest
 import yaml
 
-from tests.harness import EVALUATORS, PYTHONISH, ROOT, YamlLoader
+from tests.harness import EVALUATORS, PYTHONISH, ROOT, YamlLoader, expand_includes
 from tests.pages import (
     DOCS, FIGURE_TEXT, LANGUAGES, blocks, code_without_comments, fence_scan, glossary,
     opening_fences, pages)
@@ -106,26 +108,18 @@ def test_home_chapter_map_links_every_page(lang):
 
 
 def _sections():
-    """(module, section name, lines) of every ``--8<--`` section in snippets/."""
+    """(module, section name, lines) of every ``--8<--`` section in snippets/,
+    the lines as a page that includes the section gets them."""
     for path in sorted((ROOT / "snippets").glob("*.py")):
-        name, lines = None, []
-        for line in path.read_text(encoding="utf-8").splitlines():
-            start = re.search(r"--8<-- \[start:(\w+)\]", line)
-            if start:
-                name, lines = start.group(1), []
-            elif "--8<-- [end:" in line:
-                yield path.name, name, lines
-                name = None
-            elif name:
-                lines.append(line)
+        for name in re.findall(r"--8<-- \[start:(\w+)\]", path.read_text(encoding="utf-8")):
+            section = expand_includes(f'--8<-- "snippets/{path.name}:{name}"')
+            yield path.name, name, section.splitlines()
 
 
 @pytest.mark.parametrize("module, name, lines", list(_sections()), ids=lambda v: str(v)[:40])
 def test_embedded_sections_carry_no_comments(module, name, lines):
     """A section is shown on the pages of both languages, and its comments
     could not be translated: the explanation belongs in each page's prose."""
-    import io
-    import tokenize
     tokens = tokenize.generate_tokens(io.StringIO("\n".join(lines) + "\n").readline)
     comments = [t.string for t in tokens if t.type == tokenize.COMMENT]
     assert not comments, f"snippets/{module}:{name} has comments: {comments}"
