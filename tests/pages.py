@@ -11,7 +11,7 @@ import tokenize
 from collections.abc import Iterator
 from pathlib import Path
 
-from tests.harness import ROOT, expand_includes, parse_page
+from tests.harness import ROOT, expand_includes, output_comments, parse_page
 
 DOCS = ROOT / "docs"
 LANGUAGES = ("en", "zh")
@@ -36,6 +36,12 @@ def blocks(path: Path) -> list[tuple[str, str]]:
 # the labels of its own language (snippets/figure_text.py), and the twins may
 # differ in that one include line and nothing else of their code.
 FIGURE_TEXT = re.compile(r'^([ \t]*)--8<-- "snippets/figure_text\.py:(\w+)"$', re.M)
+
+
+def shown_outputs(lang: str, page: Path) -> list[str]:
+    """The text of every ``#>`` line the page shows."""
+    lines = (DOCS / lang / page).read_text(encoding="utf-8").splitlines()
+    return output_comments(lines, 0, len(lines))
 
 
 def code_without_comments(info: str, source: str) -> list[str]:

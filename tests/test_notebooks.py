@@ -13,8 +13,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from tests.harness import ROOT
-from tests.pages import LANGUAGES, notebook_of, pages
+from tests.pages import LANGUAGES, notebook_of, pages, shown_outputs
 
 NOTEBOOKS = [(lang, page) for lang in LANGUAGES for page in pages()
              if str(page).startswith("notebooks/")]
@@ -44,7 +43,6 @@ def test_downloaded_notebook_runs_in_an_empty_folder(lang, page, tmp_path):
 
     assert printed(notebook.cells[-1]) == [f"None [{name!r}]"]
     # What the page shows under its statements, the downloaded notebook prints too.
-    shown = [line[3:] for line in (ROOT / "docs" / lang / page).read_text(
-        encoding="utf-8").splitlines() if line.startswith("#> ")]
+    shown = shown_outputs(lang, page)
     output = [line for cell in notebook.cells for line in printed(cell)]
     assert shown and [line for line in shown if line not in output] == []

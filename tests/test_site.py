@@ -11,7 +11,7 @@ from urllib.parse import urljoin
 import pytest
 
 from tests.harness import ROOT
-from tests.pages import DEFAULT, LANGUAGES, notebook_of, pages
+from tests.pages import DEFAULT, LANGUAGES, notebook_of, pages, shown_outputs
 
 
 def url_of(lang: str, page) -> str:
@@ -182,8 +182,7 @@ def test_notebook_page_is_the_executed_notebook(site, lang, page):
     text = unescape(re.sub(r"<[^>]+>", "", html))
     assert "--8<--" not in text and "Traceback" not in text
     # What the page shows under its statements, Jupyter printed too.
-    source = (ROOT / "docs" / lang / page).read_text(encoding="utf-8")
-    shown = [line[3:] for line in source.splitlines() if line.startswith("#> ")]
+    shown = shown_outputs(lang, page)
     assert shown and [line for line in shown if line not in text] == []
 
 
