@@ -189,9 +189,14 @@ def test_numbers_may_differ_by_one_unit_in_the_last_shown_digit(shown, printed, 
     assert outputs_match([shown], [printed]) is same
 
 
-def test_update_mode_rewrites_outputs_from_the_code(tmp_path, monkeypatch):
+@pytest.fixture
+def update_mode(monkeypatch):
+    """pytest --update-outputs, with no edits collected yet."""
     monkeypatch.setattr(harness.Settings, "update", True)
     monkeypatch.setattr(harness.Settings, "edits", {})
+
+
+def test_update_mode_rewrites_outputs_from_the_code(tmp_path, update_mode):
     run_page(tmp_path, """
         ~~~python
         print(6 * 7)
@@ -202,9 +207,7 @@ def test_update_mode_rewrites_outputs_from_the_code(tmp_path, monkeypatch):
     assert "print(6 * 7)\n#> 42\n" in (tmp_path / "page.md").read_text(encoding="utf-8")
 
 
-def test_update_mode_writes_once_what_both_runs_of_a_page_found(tmp_path, monkeypatch):
-    monkeypatch.setattr(harness.Settings, "update", True)
-    monkeypatch.setattr(harness.Settings, "edits", {})
+def test_update_mode_writes_once_what_both_runs_of_a_page_found(tmp_path, update_mode):
     page = """
         ~~~python
         print(6 * 7)
@@ -218,9 +221,7 @@ def test_update_mode_writes_once_what_both_runs_of_a_page_found(tmp_path, monkey
     assert "print(6 * 7)\n#> 42\n" in (tmp_path / "page.md").read_text(encoding="utf-8")
 
 
-def test_update_mode_rewrites_a_block_indented_in_a_solution(tmp_path, monkeypatch):
-    monkeypatch.setattr(harness.Settings, "update", True)
-    monkeypatch.setattr(harness.Settings, "edits", {})
+def test_update_mode_rewrites_a_block_indented_in_a_solution(tmp_path, update_mode):
     run_page(tmp_path, """
         ??? success "Solution"
 
@@ -235,11 +236,9 @@ def test_update_mode_rewrites_a_block_indented_in_a_solution(tmp_path, monkeypat
         tmp_path / "page.md").read_text(encoding="utf-8")
 
 
-def test_update_mode_keeps_a_one_line_solution_indented(tmp_path, monkeypatch):
+def test_update_mode_keeps_a_one_line_solution_indented(tmp_path, update_mode):
     """Its code also occurs, dedented, inside its own indented line: the block's
     place on the page decides, not a search for the text."""
-    monkeypatch.setattr(harness.Settings, "update", True)
-    monkeypatch.setattr(harness.Settings, "edits", {})
     run_page(tmp_path, """
         ??? success "Solution"
 
