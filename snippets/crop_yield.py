@@ -108,8 +108,10 @@ def least_squares_mse(inputs: torch.Tensor, targets: torch.Tensor) -> float:
 
 
 def gap(loss: float, optimum: float) -> str:
-    """How far a loss is above the optimum, in percent."""
-    return f"{100 * (loss / optimum - 1):.2f}%"
+    """How far a loss is above the optimum, in percent: whole percents from
+    100 % up, where float32's last digits would change the decimals."""
+    percent = 100 * (loss / optimum - 1)
+    return f"{percent:.0f}%" if percent >= 100 else f"{percent:.2f}%"
 # --8<-- [end:optimum]
 
 
@@ -196,7 +198,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"{'stage':<38}{'regions':>8}{'MSE':>10}{'optimum':>9}{'gap':>10}"
           f"   prediction for {NEW_REGION[0]}")
     for name, regions, loss, optimum, (apples, oranges) in rows:
-        print(f"{name:<38}{regions:>8}{loss:>10.4f}{optimum:>9.4f}{gap(loss, optimum):>10}"
+        print(f"{name:<38}{regions:>8}{loss:>10.4g}{optimum:>9.4f}{gap(loss, optimum):>10}"
               f"   apples {apples:6.2f}, oranges {oranges:6.2f}")
     train_mse, val_mse = train_and_validate(*crop_tensors(15, device), val_size=3,
                                             batch_size=args.batch_size, seed=args.seed)

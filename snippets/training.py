@@ -93,7 +93,7 @@ def fit(train_step: Callable, batches: Iterable, epochs: int, lr: float,
         train_losses.append(sum(losses) / len(losses))
         check_finite(train_losses[-1], epoch, lr)
         if log_every and epoch % log_every == 0:
-            print(f"Epoch [{epoch}/{epochs}], Loss: {train_losses[-1]:.4f}")
+            print(f"Epoch [{epoch}/{epochs}], Loss: {train_losses[-1]:.2f}")
         if validate is None:
             continue
         val_losses.append(validate())
