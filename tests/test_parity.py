@@ -1,9 +1,12 @@
 """English and Chinese pages carry the same code, and the harness sees all of it."""
 
+import functools
 import io
+import posixpath
 import re
 import tokenize
 
+import markdown
 import pytest
 import yaml
 
@@ -139,3 +142,64 @@ def test_headings_hold_no_math(lang, page):
     headings = [line for line, kind, _ in fence_scan(DOCS / lang / page) if kind == "prose"
                 and re.match(r"#{1,6} ", line) and re.search(r"(?<!\\)\$", line)]
     assert not headings, f"docs/{lang}/{page}: math in headings {headings}"
+
+
+# A Markdown link whose target names a section: [text](page.md#id) or [text](#id).
+SECTION_LINK = re.compile(r"\]\(([^()\s#]*)#([^()\s]+)\)")
+
+
+def _section_links(lang: str, page) -> list[tuple[str, str]]:
+    """(target page, section id) of every link to a section in a page's prose,
+    in page order; the target is relative to the language's folder."""
+    links = []
+    for line, kind, _ in fence_scan(DOCS / lang / page):
+        if kind != "prose":
+            continue
+        for target, anchor in SECTION_LINK.findall(line):
+            if "://" in target:
+                continue
+            links.append((posixpath.normpath(posixpath.join(posixpath.dirname(str(page)),
+                                                            target or posixpath.basename(str(page)))),
+                          anchor))
+    return links
+
+
+@functools.cache
+def _heading_ids(lang: str, page: str) -> frozenset[str]:
+    """The ids of a page's headings, as the site's Markdown (mkdocs.yml's
+    markdown_extensions, toc and attr_list among them) gives them."""
+    config = yaml.load((ROOT / "mkdocs.yml").read_text(encoding="utf-8"), Loader=YamlLoader)
+    names, options = [], {}
+    for entry in config["markdown_extensions"]:
+        name, settings = (entry, None) if isinstance(entry, str) else next(iter(entry.items()))
+        names.append(name)
+        options[name] = dict(settings or {})
+    if "pymdownx.snippets" in options:
+        snippets = options["pymdownx.snippets"]
+        snippets["base_path"] = [str(ROOT / p) for p in snippets.get("base_path", ["."])]
+    md = markdown.Markdown(extensions=names, extension_configs=options)
+    md.convert((DOCS / lang / page).read_text(encoding="utf-8"))
+
+    def ids(tokens):
+        for token in tokens:
+            yield token["id"]
+            yield from ids(token["children"])
+
+    return frozenset(ids(md.toc_tokens))
+
+
+@pytest.mark.parametrize("page", pages("en"), ids=str)
+def test_section_links_have_twins_that_land_on_a_section(page):
+    """A link to a section (page.md#id) has its twin in every language, in the
+    same order, and lands on a heading of the target page in each: a Chinese
+    heading keeps the English id with {#id}, since the Chinese text slugifies
+    to nothing."""
+    english = _section_links("en", page)
+    for lang in LANGUAGES[1:]:
+        other = _section_links(lang, page)
+        assert other == english, (
+            f"docs/{lang}/{page} links to the sections {other}, docs/en/{page} to {english}")
+    for lang in LANGUAGES:
+        missing = [f"{target}#{anchor}" for target, anchor in english
+                   if anchor not in _heading_ids(lang, target)]
+        assert not missing, f"docs/{lang}/{page} links to sections that docs/{lang} lacks: {missing}"
