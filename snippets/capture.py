@@ -92,15 +92,23 @@ class GraphRecorder:
 # --8<-- [end:recorder]
 
 
+def synchronize(device: torch.device) -> None:
+    """Wait until ``device`` has run every kernel queued on it. CUDA and MPS queue
+    kernels and return at once, so a clock read without this measures the queueing."""
+    if device.type != "cpu":
+        torch.accelerator.synchronize(device)
+
+
 def timed_step(step: Callable, model: nn.Module, optimizer: torch.optim.Optimizer,
                x: torch.Tensor, y: torch.Tensor) -> float:
-    """Wall time of one training step: the step, the SGD update and the zeroing of the gradients."""
+    """Wall time of one training step: the step, the SGD update and the zeroing of the
+    gradients, from an idle device until the device has finished them."""
+    synchronize(x.device)
     start = time.perf_counter()
     step(model, x, y)
     optimizer.step()
     optimizer.zero_grad()
-    if x.device.type == "cuda":
-        torch.cuda.synchronize()
+    synchronize(x.device)
     return time.perf_counter() - start
 
 

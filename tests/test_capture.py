@@ -82,3 +82,27 @@ def test_unknown_backend_is_refused_by_the_command_line(capture, capsys):
         capture.main(["--backend", "fast"])
     assert exit_info.value.code == 2
     assert "invalid choice: 'fast'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("device, waits", [("cpu", []), ("cuda:1", ["cuda:1"]), ("mps", ["mps"])])
+def test_synchronize_waits_for_every_asynchronous_device(capture, monkeypatch, device, waits):
+    """CUDA and MPS queue kernels; the CPU runs them before returning."""
+    seen = []
+    monkeypatch.setattr(torch.accelerator, "synchronize", lambda device: seen.append(str(device)))
+    capture.synchronize(torch.device(device))
+    assert seen == waits
+
+
+def test_timed_step_starts_and_stops_the_clock_on_a_synchronized_device(capture, monkeypatch):
+    x, y = regression_data()
+    torch.manual_seed(0)
+    model = LayerLinearRegression()
+    seen = []
+    monkeypatch.setattr(capture, "synchronize", seen.append)
+
+    def step(*args):
+        seen.append("step")
+        return capture.train_step(*args)
+
+    seconds = capture.timed_step(step, model, torch.optim.SGD(model.parameters(), lr=0.1), x, y)
+    assert seconds > 0 and seen == [x.device, "step", x.device]
