@@ -89,6 +89,13 @@ def where_is(example: Example) -> str:
 
 # ---------------------------------------------------------------- comparing
 
+# The one comparison of what a page shows with what code printed: the
+# harness's python and console blocks, the notebooks' kernels and the
+# notebooks rendered on the site all go through outputs_match. A page prints
+# only the digits that hold on other CPUs, thread counts and GPUs (README,
+# "Outputs on any machine"); this tolerance is for a value that lies next to
+# a rounding boundary, where the last shown digit may still flip.
+
 def _same_line(expected: str, actual: str) -> bool:
     """Equal, except that a number may differ by one unit in its last shown digit."""
     if expected == actual:
@@ -109,6 +116,8 @@ def _same_line(expected: str, actual: str) -> bool:
 
 
 def outputs_match(expected: list[str], actual: list[str]) -> bool:
+    """The same lines in the same order, each equal but for one unit in the
+    last shown digit of its numbers."""
     return len(expected) == len(actual) and all(map(_same_line, expected, actual))
 
 
@@ -235,14 +244,33 @@ def write_updates() -> list[str]:
 
 # ----------------------------------------------------------- console blocks
 
+# What a console command prints must not depend on what the shell that runs
+# the tests has set: these variables are removed from its environment, so it
+# runs as in a fresh shell of a clone. (torchrun prints its OMP_NUM_THREADS
+# banner only when that variable is unset; a launcher's RANK or MASTER_PORT
+# would change what a program does; COLUMNS the width argparse wraps at.)
+CONSOLE_UNSET = frozenset({
+    "OMP_NUM_THREADS", "MKL_NUM_THREADS", "PYTHONPATH", "PYTHONWARNINGS", "PYTHONSTARTUP",
+    "COLUMNS", "LINES", "LOGLEVEL", "TORCH_LOGS", "TORCH_CPP_LOG_LEVEL",
+    "TORCH_DISTRIBUTED_DEBUG", "TORCH_SHOW_CPP_STACKTRACES", "RANK", "LOCAL_RANK", "GROUP_RANK",
+    "WORLD_SIZE", "LOCAL_WORLD_SIZE", "MASTER_ADDR", "MASTER_PORT"})
+
+
+def console_environment() -> dict[str, str]:
+    return {name: value for name, value in os.environ.items()
+            if name not in CONSOLE_UNSET and not name.startswith("TORCHELASTIC_")}
+
+
 @cache
 def run_command(args: tuple[str, ...]) -> list[str]:
-    """Output of ``python ARGS`` run from the repository root, stdout and stderr merged.
+    """Output of ``python ARGS`` run from the repository root, stdout and stderr
+    merged, in console_environment().
 
     Cached: the twin page in the other language shows the same command, and
     running it twice in one session would only prove the same thing twice.
     """
     done = subprocess.run([sys.executable, *args], cwd=ROOT, text=True, timeout=300,
+                          env=console_environment(),
                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     return done.stdout.rstrip("\n").splitlines()
 

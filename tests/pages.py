@@ -8,6 +8,7 @@ import io
 import re
 import sys
 import tokenize
+from html import unescape
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -114,3 +115,15 @@ def notebook_of(lang: str, page: Path, address: str) -> tuple[str, dict]:
     its links pointing at ``address``, the site of the page's language."""
     return (Path(page).with_suffix(".ipynb").name,
             _notebook_hook().page_to_notebook(DOCS / lang / page, address))
+
+
+# A notebook's printed output as nbconvert renders it: the text of each
+# stdout output area, whose stream is text/plain (stderr has its own type).
+RENDERED_TEXT = re.compile(r'<div class="jp-RenderedText jp-OutputArea-output" '
+                           r'data-mime-type="text/plain"[^>]*>\s*<pre>(.*?)</pre>', re.S)
+
+
+def rendered_outputs(html: str) -> list[str]:
+    """The lines a notebook page shows as its cells' printed output, in order."""
+    return [line for area in RENDERED_TEXT.findall(html)
+            for line in unescape(re.sub(r"<[^>]+>", "", area)).splitlines()]

@@ -10,8 +10,8 @@ from urllib.parse import urljoin
 
 import pytest
 
-from tests.harness import ROOT
-from tests.pages import DEFAULT, LANGUAGES, notebook_of, pages, shown_outputs
+from tests.harness import ROOT, _diff, outputs_match
+from tests.pages import DEFAULT, LANGUAGES, notebook_of, pages, rendered_outputs, shown_outputs
 
 
 def url_of(lang: str, page) -> str:
@@ -181,9 +181,10 @@ def test_notebook_page_is_the_executed_notebook(site, lang, page):
     assert "jp-Notebook" in html and "jp-OutputArea-output" in html
     text = unescape(re.sub(r"<[^>]+>", "", html))
     assert "--8<--" not in text and "Traceback" not in text
-    # What the page shows under its statements, Jupyter printed too.
-    shown = shown_outputs(lang, page)
-    assert shown and [line for line in shown if line not in text] == []
+    # What the page shows under its statements, Jupyter printed, in the same
+    # order, compared as the harness compares.
+    shown, printed = shown_outputs(lang, page), rendered_outputs(html)
+    assert shown and outputs_match(shown, printed), _diff(shown, printed)
 
 
 @pytest.mark.parametrize("lang, page", NOTEBOOKS, ids=ids)
