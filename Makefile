@@ -16,6 +16,11 @@ serve: $(READY)    ## serve the site, both languages, on http://127.0.0.1:8000
 # units longest first, by the durations of the last run.
 PYTEST := $(BIN)/python -m pytest -n auto --dist loadfile
 
+# The pages' outputs are written (make outputs) with this machine's best
+# kernels on every core, and checked as another CPU computes them: PyTorch's
+# plain kernels, one thread per process (README, "Outputs on any machine").
+test: export ATEN_CPU_CAPABILITY := default
+test: export OMP_NUM_THREADS := 1
 test: $(READY)     ## every page's blocks, the pipelines, translation parity, the strict build
 	$(PYTEST)
 
