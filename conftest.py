@@ -9,8 +9,8 @@ from xdist.scheduler import LoadFileScheduling
 
 from tests import harness
 
-# Each page twice: from the repository, and as a reader without a clone.
-pytest_collect_file = (harness.sybil + harness.sybil_outside).pytest()
+# Each page's code once, as a reader without a clone runs it (harness.runs_python).
+pytest_collect_file = harness.sybil.pytest()
 
 
 def pytest_addoption(parser):
@@ -41,9 +41,11 @@ TOGETHER = {
     # it checks the output of the page's console command (harness.run_command),
     # which has already run there;
     "tests/test_distributed.py": "docs/distributed.md",
-    # it visits the site the site tests build: the worker that builds it
-    # visits it, and the other worker runs pages meanwhile.
+    # they read the site the site tests build (the browser visits it, the
+    # notebook tests read the notebooks it executed): the worker that builds
+    # it uses it, and the other worker runs pages meanwhile.
     "tests/test_browser.py": "tests/test_site.py",
+    "tests/test_notebooks.py": "tests/test_site.py",
 }
 
 #: Seconds each unit took in the last run, for the order of the next one;

@@ -8,26 +8,36 @@ code comes from snippets/, never a copy) and the ``#>`` lines dropped, since
 Jupyter shows the real outputs. A ``#| fig-alt: ...`` line in a block becomes
 the alt text of the figure that block draws.
 
-mkdocs-jupyter then executes and renders the notebook in place of the page.
-Two things it cannot do alone, because mkdocs-static-i18n rebuilds every File
-and runs one build per language:
-* render a page whose File i18n created: here the page keeps its i18n File
-  (its URL, nav entry and language switch) and only its source becomes the
-  notebook, which mkdocs-jupyter recognises by the .ipynb source path;
-* keep its execution cache across languages: each build evicts the cache
-  entries it did not use, so each language gets a cache folder of its own.
+Each notebook is executed once, here, as a reader who downloaded it runs it:
+alone in an empty folder, by a fresh Jupyter kernel (nbclient) whose
+environment names nothing of this repository. The executed notebook is what
+the page renders, what its download button gives, and what
+tests/test_notebooks.py checks: one execution for all three. It is cached in
+.cache/notebooks/<lang>/executed/, keyed by the notebook, the torch release
+and the environment variables that change float results.
+
+mkdocs-jupyter renders the executed notebook in place of the page
+(``execute: false``). One thing it cannot do alone, because
+mkdocs-static-i18n rebuilds every File and runs one build per language:
+render a page whose File i18n created. Here the page keeps its i18n File (its
+URL, nav entry and language switch) and only its source becomes the
+notebook, which mkdocs-jupyter recognises by the .ipynb source path.
 """
 
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
+import os
 import posixpath
 import re
+import tempfile
 from html import escape
+from importlib.metadata import version
 from pathlib import Path
 
-from _shared import ROOT, importable, languages, snippets_key
+from _shared import ROOT, importable, languages
 from mkdocs.plugins import event_priority
 
 OUT = ROOT / ".cache" / "notebooks"
@@ -114,32 +124,78 @@ def page_to_notebook(path: Path, site: str) -> dict:
         "metadata": {
             "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
             "language_info": {"name": "python"},
-            # Changes with the snippets, so mkdocs-jupyter's cache does too.
-            "snippets": snippets_key(),
         },
         "nbformat": 4,
         "nbformat_minor": 5,
     }
 
 
+# Appended to the notebook while it runs, then removed: what the kernel saw of
+# its folder and of this repository, kept in the notebook's metadata.
+PROBE = ("import importlib.util, os\n"
+         "print(importlib.util.find_spec('snippets'), sorted(os.listdir('.')))")
+# The variables that change what a kernel's float arithmetic gives (make test
+# sets them to check the pages as another CPU computes them).
+FLOAT_ENVIRONMENT = ("ATEN_CPU_CAPABILITY", "OMP_NUM_THREADS")
+
+
+def stream_lines(cell: dict, name: str = "stdout") -> list[str]:
+    """The lines a code cell printed on one stream."""
+    return [line for output in cell.get("outputs", [])
+            if output["output_type"] == "stream" and output["name"] == name
+            for line in "".join(output["text"]).splitlines()]
+
+
+def execute(notebook: dict, name: str) -> dict:
+    """The notebook executed as a reader who downloaded it runs it: written
+    alone as ``name`` into an empty folder, run there top to bottom by a fresh
+    kernel without PYTHONPATH. Any error raises (nbclient's CellExecutionError).
+    Its metadata "ran_alone" records what PROBE printed there."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    executed = nbformat.from_dict(copy.deepcopy(notebook))
+    executed.cells.append(nbformat.v4.new_code_cell(PROBE, id="probe"))
+    env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
+    with tempfile.TemporaryDirectory(prefix="notebook-") as folder:
+        (Path(folder) / name).write_text(json.dumps(notebook), encoding="utf-8")
+        client = NotebookClient(executed, kernel_name="python3", timeout=300, allow_errors=False,
+                                record_timing=False, resources={"metadata": {"path": folder}})
+        client.execute(env=env, cwd=folder)
+    probe = executed.cells.pop()
+    executed.metadata["ran_alone"] = stream_lines(probe)
+    return executed
+
+
+def executed_notebook(notebook: dict, target: Path) -> Path:
+    """The executed notebook, written to ``target``; cached while the notebook,
+    torch and the float environment stay the same."""
+    key = hashlib.sha256(json.dumps(
+        [notebook, version("torch"), [os.environ.get(v) for v in FLOAT_ENVIRONMENT]],
+        sort_keys=True).encode()).hexdigest()[:16]
+    if target.exists():
+        cached = json.loads(target.read_text(encoding="utf-8"))
+        if cached["metadata"].get("execution_key") == key:
+            return target
+    executed = execute(notebook, target.name)
+    executed.metadata["execution_key"] = key
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(json.dumps(executed, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    return target
+
+
 @event_priority(-200)  # after mkdocs-static-i18n's on_files (-100), which makes the Files
 def on_files(files, config):
     language, default = languages(config)
-    jupyter = config.plugins.get("mkdocs-jupyter")
-    if jupyter is not None:
-        jupyter.config["cache_dir"] = str(ROOT / ".cache" / "mkdocs-jupyter" / language)
     site = config.site_url or "/"
     site += "" if language == default else f"{language}/"
     for file in list(files):
         if NOTEBOOK_PAGE.match(file.src_uri):
             notebook = page_to_notebook(Path(file.abs_src_path), site)
-            target = OUT / language / Path(file.src_uri).with_suffix(".ipynb").name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            text = json.dumps(notebook, ensure_ascii=False, indent=1) + "\n"
-            if not target.exists() or target.read_text(encoding="utf-8") != text:
-                target.write_text(text, encoding="utf-8")
+            name = Path(file.src_uri).with_suffix(".ipynb").name
+            target = executed_notebook(notebook, OUT / language / "executed" / name)
             # i18n hands the same File objects to every language's build, so
-            # the page gets a copy whose source is the notebook.
+            # the page gets a copy whose source is the executed notebook.
             notebook_file = copy.copy(file)
             notebook_file.abs_src_path = str(target)
             files.remove(file)

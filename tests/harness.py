@@ -14,10 +14,11 @@ sybil finds the fenced blocks; the pieces it cannot provide live here:
 * ``console`` blocks run their ``$ python ...`` commands and compare the output.
 * A fence that looks like Python but is not exactly ``python`` fails: sybil
   would skip it silently.
-* Every page runs twice: once as it always has, from the repository, and once
-  as a reader without a clone runs it: from an empty folder of its own, with
-  this repository's packages (``snippets`` above all) not importable. A page
-  needs nothing but public packages.
+* A page's python blocks run as a reader without a clone runs them: from an
+  empty folder of its own, with this repository's packages (``snippets``
+  above all) not importable. A page needs nothing but public packages. Each
+  page's code runs once (``runs_python``); console blocks run from the
+  repository.
 """
 
 from __future__ import annotations
@@ -222,14 +223,9 @@ def write_updates() -> list[str]:
     """Write the rewritten blocks back into their pages; return the pages changed."""
     for path, edits in Settings.edits.items():
         text = Path(path).read_text(encoding="utf-8")
-        # Each page runs twice (from the repository and without it): the same
-        # edit comes once from each run. From the last block up, so that the
-        # positions of the blocks above stay valid.
-        placed: set[int] = set()
-        for start, end, old, new in sorted(set(edits), reverse=True):
-            if start in placed:
-                raise RuntimeError(f"{path}: the two runs of a block printed different outputs")
-            placed.add(start)
+        # From the last block up, so that the positions of the blocks above
+        # stay valid.
+        for start, end, old, new in sorted(edits, reverse=True):
             # sybil hands the code over dedented; on the page it is indented
             # like its fence (inside an admonition: an exercise's solution).
             fence = text[start:end]
@@ -400,11 +396,40 @@ def parse_page(path: Path) -> Document:
 
 
 def parse_python_outside(document: Document):
-    """The python blocks only, each run as a reader without a clone runs it.
-
-    ``console`` blocks run this repository's programs, so they belong to the
-    run from the repository alone (and so do the refusals, checked there)."""
+    """The python blocks only, each run as a reader without a clone runs it."""
     return parse_blocks(document, {"python": outside(evaluate_python)})
+
+
+DOCS = ROOT / "docs"
+DEFAULT_LANGUAGE = "en"
+
+
+def runs_python(path: Path) -> bool:
+    """Whether the suite runs the python blocks of a page (--update-outputs runs all).
+
+    Each page's code runs once, as a reader without a clone runs it: the
+    English page. Its Chinese twin has the same code and the same ``#>``
+    lines, which tests/test_parity.py compares as text. A notebook page runs
+    once as its notebook, executed by the build in an empty folder
+    (hooks/notebooks.py), whose outputs tests/test_notebooks.py compares.
+    """
+    language, *rest = path.relative_to(DOCS).parts
+    return Settings.update or (language == DEFAULT_LANGUAGE and rest[0] != "notebooks")
+
+
+def parse_for_suite(document: Document):
+    """A page's blocks as the suite runs them: python blocks without the clone
+    where runs_python says so; console blocks from the repository, each command
+    once per worker (run_command); Python-looking fences it does not run, refused."""
+    evaluators = {"console": evaluate_console}
+    if runs_python(Path(document.path)):
+        evaluators["python"] = outside(evaluate_python)
+    for region in parse_blocks(document):
+        if region.evaluator is evaluate_python:
+            if "python" not in evaluators:
+                continue
+            region.evaluator = evaluators["python"]
+        yield region
 
 
 def close_figures(namespace: dict) -> None:
@@ -414,12 +439,5 @@ def close_figures(namespace: dict) -> None:
         sys.modules["matplotlib.pyplot"].close("all")
 
 
-sybil = Sybil(parsers=[parse_blocks], path=str(ROOT / "docs"), patterns=["*.md"],
+sybil = Sybil(parsers=[parse_for_suite], path=str(DOCS), patterns=["*.md"],
               teardown=close_figures)
-# A notebook page is run without the clone as the notebook itself, by
-# tests/test_notebooks.py: the file behind its download button, executed by a
-# Jupyter kernel in an empty folder. Running its blocks here too would check
-# the same thing a second time, less closely.
-sybil_outside = Sybil(parsers=[parse_python_outside], path=str(ROOT / "docs"),
-                      patterns=["*.md"], excludes=["*/notebooks/*"], name="outside",
-                      teardown=close_figures)

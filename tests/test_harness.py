@@ -253,18 +253,17 @@ def test_update_mode_rewrites_outputs_from_the_code(tmp_path, update_mode):
     assert "print(6 * 7)\n#> 42\n" in (tmp_path / "page.md").read_text(encoding="utf-8")
 
 
-def test_update_mode_writes_once_what_both_runs_of_a_page_found(tmp_path, update_mode):
-    page = """
-        ~~~python
-        print(6 * 7)
-        #> typed by hand
-        ~~~
-    """
-    run_page(tmp_path, page)
-    run_page_outside(tmp_path, page)
-    assert len(harness.Settings.edits[str(tmp_path / "page.md")]) == 2
-    harness.write_updates()
-    assert "print(6 * 7)\n#> 42\n" in (tmp_path / "page.md").read_text(encoding="utf-8")
+@pytest.mark.parametrize("page, runs", [("en/autograd.md", True), ("zh/autograd.md", False),
+                                        ("en/notebooks/crop-yield.md", False)])
+def test_each_pages_code_runs_once_as_the_english_page(page, runs):
+    """The Chinese twin's code and outputs are the English page's (test_parity
+    compares them as text); a notebook page runs as its notebook."""
+    assert harness.runs_python(harness.DOCS / page) is runs
+
+
+def test_update_mode_runs_every_pages_code(update_mode):
+    for page in ("zh/autograd.md", "en/notebooks/crop-yield.md"):
+        assert harness.runs_python(harness.DOCS / page)
 
 
 def test_update_mode_rewrites_a_block_indented_in_a_solution(tmp_path, update_mode):

@@ -1,50 +1,81 @@
 """Every notebook the site offers for download runs for a reader who has no clone.
 
-The notebook is the one the build makes of the page, which the page's download
-button gives (tests/test_site.py checks that it is the same file). It is
-written alone into an empty folder and executed there by nbclient with a real
-Jupyter kernel, whose environment names nothing of this repository.
+Each notebook is executed once, by the build (hooks/notebooks.py): written
+alone into an empty folder and run there by a real Jupyter kernel whose
+environment names nothing of this repository; any error fails the build. The
+executed notebook is what the page renders and what its download button
+gives; these tests read that file from the built site.
 """
 
 import json
-import os
+from pathlib import PurePosixPath
 
-import nbformat
 import pytest
-from nbclient import NotebookClient
 
-from tests.harness import _diff, outputs_match
-from tests.pages import LANGUAGES, notebook_of, pages, shown_outputs
+from tests.harness import _diff, output_comments, outputs_match
+from tests.pages import LANGUAGES, blocks, notebook_of, pages, DOCS
+from tests.test_site import tags_of, url_of
 
 NOTEBOOKS = [(lang, page) for lang in LANGUAGES for page in pages()
              if str(page).startswith("notebooks/")]
-# Appended after the notebook's own cells: proof that nothing of ours was there.
-NO_CLONE = ("import importlib.util, os\n"
-            "print(importlib.util.find_spec('snippets'), sorted(os.listdir('.')))")
-# Where the notebooks' links to other pages point. They are prose, in Markdown
-# cells, and change nothing that runs.
-ADDRESS = "https://example.org/"
+
+
+def downloaded(site, lang, page) -> tuple[str, dict]:
+    """The file name and contents of the notebook the page's download button gives."""
+    links = [attrs["href"] for tag, attrs in tags_of(site, lang, page)
+             if tag == "a" and "download" in attrs]
+    assert len(links) == 1, links
+    path = site / url_of(lang, page) / PurePosixPath(links[0]).name
+    return path.name, json.loads(path.read_text(encoding="utf-8"))
 
 
 def printed(cell) -> list[str]:
-    return [line for output in cell.get("outputs", []) if output["output_type"] == "stream"
-            for line in output["text"].splitlines()]
+    """What a code cell printed on stdout."""
+    return [line for output in cell.get("outputs", [])
+            if output["output_type"] == "stream" and output["name"] == "stdout"
+            for line in "".join(output["text"]).splitlines()]
+
+
+def code(notebook: dict) -> list[dict]:
+    return [cell for cell in notebook["cells"] if cell["cell_type"] == "code"]
 
 
 @pytest.mark.parametrize("lang, page", NOTEBOOKS, ids=str)
-def test_downloaded_notebook_runs_in_an_empty_folder(lang, page, tmp_path):
-    name, contents = notebook_of(lang, page, ADDRESS)
-    notebook = nbformat.from_dict(contents)
-    (tmp_path / name).write_text(json.dumps(contents), encoding="utf-8")
-    notebook.cells.append(nbformat.v4.new_code_cell(NO_CLONE))
-    env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
-    client = NotebookClient(notebook, kernel_name="python3", timeout=300, allow_errors=False,
-                            resources={"metadata": {"path": str(tmp_path)}})
-    client.execute(env=env, cwd=str(tmp_path))  # raises CellExecutionError on any error
+def test_notebook_ran_alone_in_an_empty_folder(site, lang, page):
+    name, notebook = downloaded(site, lang, page)
+    # What the kernel saw, recorded by the build: no `snippets` to import,
+    # and no file in its folder but the notebook.
+    assert notebook["metadata"]["ran_alone"] == [f"None [{name!r}]"]
 
-    assert printed(notebook.cells[-1]) == [f"None [{name!r}]"]
-    # What the page shows under its statements, the downloaded notebook
-    # prints, in the same order, compared as the harness compares.
-    shown = shown_outputs(lang, page)
-    output = [line for cell in notebook.cells[:-1] for line in printed(cell)]
-    assert shown and outputs_match(shown, output), _diff(shown, output)
+
+@pytest.mark.parametrize("lang, page", NOTEBOOKS, ids=str)
+def test_notebook_is_the_page(site, lang, page):
+    """The download is the notebook of the page: its cells, executed."""
+    name, notebook = downloaded(site, lang, page)
+    canonical = [attrs["href"] for tag, attrs in tags_of(site, lang, page)
+                 if tag == "link" and attrs.get("rel") == "canonical"]
+    address = canonical[0].removesuffix(url_of("en", page))  # the site of the page's language
+    expected_name, expected = notebook_of(lang, page, address)
+    assert name == expected_name
+    strip = lambda cells: [{k: v for k, v in cell.items() if k not in ("outputs", "execution_count")}
+                           for cell in cells]
+    assert strip(notebook["cells"]) == strip(expected["cells"])
+    assert all(cell["execution_count"] for cell in code(notebook))
+    source = "".join("".join(cell["source"]) for cell in code(notebook))
+    assert "--8<--" not in source and "def " in source  # the includes, expanded
+
+
+@pytest.mark.parametrize("lang, page", NOTEBOOKS, ids=str)
+def test_each_cell_printed_what_the_page_shows(site, lang, page):
+    """Cell by cell, what the page shows under a block (its #> lines) is what
+    the kernel printed for that cell, compared as the harness compares."""
+    _, notebook = downloaded(site, lang, page)
+    shown = [output_comments(source.splitlines(), 0, len(source.splitlines()))
+             for info, source in blocks(DOCS / lang / page) if info == "python"]
+    cells = code(notebook)
+    assert len(shown) == len(cells) and any(shown)
+    for number, (expected, cell) in enumerate(zip(shown, cells), start=1):
+        assert outputs_match(expected, printed(cell)), f"cell {number}\n" + _diff(
+            expected, printed(cell))
+        assert not [o for o in cell["outputs"] if o["output_type"] == "stream"
+                    and o["name"] == "stderr"], f"cell {number} wrote to stderr"

@@ -11,7 +11,7 @@ from urllib.parse import urljoin
 import pytest
 
 from tests.harness import ROOT, _diff, outputs_match
-from tests.pages import DEFAULT, LANGUAGES, notebook_of, pages, rendered_outputs, shown_outputs
+from tests.pages import DEFAULT, LANGUAGES, pages, rendered_outputs, shown_outputs
 
 
 def url_of(lang: str, page) -> str:
@@ -194,22 +194,6 @@ def test_notebook_figures_have_the_pages_alt_text(site, lang, page):
     images = [attrs for tag, attrs in tags_of(site, lang, page) if tag == "img"]
     assert alts and [attrs.get("alt") for attrs in images] == alts
     assert all(attrs["src"].startswith("data:image/png") for attrs in images)
-
-
-@pytest.mark.parametrize("lang, page", NOTEBOOKS, ids=ids)
-def test_notebook_can_be_downloaded(site, lang, page):
-    """The download button gives the page's notebook, the one tests/test_notebooks.py runs."""
-    links = [attrs["href"] for tag, attrs in tags_of(site, lang, page)
-             if tag == "a" and "download" in attrs]
-    assert len(links) == 1, links
-    canonical = [attrs["href"] for tag, attrs in tags_of(site, lang, page)
-                 if tag == "link" and attrs.get("rel") == "canonical"]
-    address = canonical[0].removesuffix(url_of(DEFAULT, page))  # the site of the page's language
-    name, notebook = notebook_of(lang, page, address)
-    assert PurePosixPath(links[0]).name == name
-    assert json.loads((site / links[0].lstrip("/")).read_text(encoding="utf-8")) == notebook
-    code = "\n".join("".join(c["source"]) for c in notebook["cells"] if c["cell_type"] == "code")
-    assert "--8<--" not in code and "def " in code
 
 
 def test_notebook_markdown_is_in_the_pages_language(site):
