@@ -2,9 +2,10 @@
 
 Every process holds the same standardized crop data, a DistributedSampler
 gives each its own share of every global batch, and DDP averages the
-gradients during backward. Rank 0 checks that the gradients agree on every
-rank, that the result equals one process trained on the same global
-batches, and saves the checkpoint.
+gradients during backward. Rank 0 reports checks: that the gradients agree on
+every rank, that the result equals one process trained on the same global
+batches, and where a BatchNorm layer breaks that equality. Rank 0 saves the
+checkpoint, every rank loads it, and a failure on any rank stops them all.
 
 Run it:  python -m torch.distributed.run --standalone --nproc-per-node 2 -m snippets.distributed [--device D]
 Without torchrun it trains ONE process on the global batches of --world-size processes.
@@ -17,6 +18,7 @@ import copy
 import math
 import os
 import shutil
+import sys
 import tempfile
 from collections.abc import Sequence
 
@@ -154,8 +156,10 @@ def identical_on_every_rank(tensor: torch.Tensor) -> bool:
 # --8<-- [start:gradient_checks]
 def gradient_checks(model: DistributedDataParallel, x: torch.Tensor,
                     y: torch.Tensor) -> dict[str, bool]:
-    """Backward three ways on this rank's batch (x, y) and compare, within
-    torch.allclose's default tolerance; the gradients are zeroed again after each."""
+    """Backward several ways on this rank's batch (x, y) and compare: bit for bit
+    (torch.equal) across ranks, within torch.allclose's default tolerance otherwise.
+    The gradients are zeroed again after each. Every rank must call it with the same
+    batch size; the micro-batch checks need at least 2 rows per rank."""
     with model.no_sync():
         F.mse_loss(model(x), y).backward()
     own = flat_grad(model)
@@ -165,16 +169,9 @@ def gradient_checks(model: DistributedDataParallel, x: torch.Tensor,
     averaged = flat_grad(model)
     model.zero_grad()
 
-    half = len(x) // 2
-    with model.no_sync():
-        (F.mse_loss(model(x[:half]), y[:half]) * half / len(x)).backward()
-    (F.mse_loss(model(x[half:]), y[half:]) * (len(x) - half) / len(x)).backward()
-    accumulated = flat_grad(model)
-    model.zero_grad()
-
     one_process = copy.deepcopy(model.module)
     F.mse_loss(one_process(torch.cat(gather(x))), torch.cat(gather(y))).backward()
-    return {
+    checks = {
         "each rank's own gradient (backward under no_sync) differs between ranks":
             not identical_on_every_rank(own),
         "after backward, the gradient is identical on every rank": identical_on_every_rank(averaged),
@@ -182,22 +179,109 @@ def gradient_checks(model: DistributedDataParallel, x: torch.Tensor,
             torch.allclose(averaged, torch.stack(gather(own)).mean(dim=0)),
         "it equals one process's gradient on the whole global batch":
             torch.allclose(averaged, flat_grad(one_process)),
-        "two micro-batches accumulated under no_sync give the same gradient":
-            torch.allclose(accumulated, averaged),
     }
+    if len(x) < 2:
+        return checks
+
+    half = len(x) // 2
+    with model.no_sync():
+        (F.mse_loss(model(x[:half]), y[:half]) * half / len(x)).backward()
+    (F.mse_loss(model(x[half:]), y[half:]) * (len(x) - half) / len(x)).backward()
+    accumulated = flat_grad(model)
+    model.zero_grad()
+
+    (F.mse_loss(model(x[:half]), y[:half]) * half / len(x)).backward()
+    (F.mse_loss(model(x[half:]), y[half:]) * (len(x) - half) / len(x)).backward()
+    synced_twice = flat_grad(model)
+    model.zero_grad()
+    checks["two micro-batches accumulated under no_sync give the same gradient"] = \
+        torch.allclose(accumulated, averaged)
+    checks["without no_sync, all-reducing after each micro-batch, they give it too"] = \
+        torch.allclose(synced_twice, averaged)
+    return checks
 # --8<-- [end:gradient_checks]
 
 
+# --8<-- [start:batchnorm]
+def batchnorm_checks(x: torch.Tensor, y: torch.Tensor, seed: int = 42) -> dict[str, bool | str]:
+    """One backward of a model with a BatchNorm1d layer on this rank's batch (x, y),
+    under DDP, then with nn.SyncBatchNorm in its place, where this device allows it.
+    Every rank must call it with the same batch size, at least 2."""
+    device = x.device
+    device_ids = [device] if device.type == "cuda" else None
+    torch.manual_seed(seed)
+    net = nn.Sequential(nn.Linear(3, 4, bias=False), nn.BatchNorm1d(4), nn.Linear(4, 2)).to(device)
+    one_process, fresh = copy.deepcopy(net), copy.deepcopy(net)
+    model = DistributedDataParallel(net, device_ids=device_ids)
+    F.mse_loss(model(x), y).backward()
+    F.mse_loss(one_process(torch.cat(gather(x))), torch.cat(gather(y))).backward()
+    running_mean = model.module[1].running_mean.clone()
+    model.eval()
+    with torch.no_grad():
+        model(x)
+    checks: dict[str, bool | str] = {
+        "with BatchNorm1d, the gradient is identical on every rank":
+            identical_on_every_rank(flat_grad(model)),
+        "but it is not equal to one process's gradient on the whole global batch":
+            not torch.allclose(flat_grad(model), flat_grad(one_process)),
+        "after that forward, the running means differ between ranks":
+            not identical_on_every_rank(running_mean),
+        "the next forward gives every rank the running mean of rank 0":
+            torch.equal(model.module[1].running_mean, gather(running_mean)[0]),
+    }
+    try:
+        synced = DistributedDataParallel(nn.SyncBatchNorm.convert_sync_batchnorm(fresh),
+                                         device_ids=device_ids)
+    except ValueError as error:
+        checks[f"nn.SyncBatchNorm under DDP on {device.type}"] = f"ValueError: {error}"
+        return checks
+    F.mse_loss(synced(x), y).backward()
+    checks["with nn.SyncBatchNorm instead, it equals one process's gradient"] = \
+        torch.allclose(flat_grad(synced), flat_grad(one_process))
+    return checks
+# --8<-- [end:batchnorm]
+
+
 # --8<-- [start:checkpoint]
+class CheckpointError(Exception):
+    """The checkpoint's path, saving or loading failed on some rank; raised on every rank."""
+
+
+def agree(failure: str | None, doing: str) -> None:
+    """Every rank tells every other whether its part of ``doing`` failed; if one did,
+    every rank raises the same CheckpointError, and none is left waiting in a
+    collective that the others never reach. Every rank must call it."""
+    failures = [None] * dist.get_world_size()
+    dist.all_gather_object(failures, failure)
+    ranks_by_failure: dict[str, list[int]] = {}
+    for rank, text in enumerate(failures):
+        if text is not None:
+            ranks_by_failure.setdefault(text, []).append(rank)
+    if ranks_by_failure:
+        reports = [f"{'rank' if len(ranks) == 1 else 'ranks'} "
+                   f"{', '.join(map(str, ranks))}: {text}"
+                   for text, ranks in ranks_by_failure.items()]
+        raise CheckpointError(f"{doing}: " + "; ".join(reports))
+
+
 def save_and_reload(model: DistributedDataParallel, path: str) -> bool:
-    """Rank 0 saves the plain module's state_dict; after a barrier every rank loads
-    it onto its own device. True on every rank if every rank got its parameters back."""
+    """Rank 0 saves the plain module's state_dict; once every rank knows that it is
+    written, every rank loads it onto its own device. True on every rank if every
+    rank got its parameters back; if any rank fails, CheckpointError on every rank."""
+    failure = None
     if dist.get_rank() == 0:
-        torch.save(model.module.state_dict(), path)
-    dist.barrier()
+        try:
+            torch.save(model.module.state_dict(), path)
+        except Exception as error:
+            failure = f"{type(error).__name__}: {error}"
+    agree(failure, "saving the checkpoint")
     device = next(model.parameters()).device
     restored = nn.Linear(3, 2).to(device)
-    restored.load_state_dict(torch.load(path, map_location=device, weights_only=True))
+    try:
+        restored.load_state_dict(torch.load(path, map_location=device, weights_only=True))
+    except Exception as error:
+        failure = f"{type(error).__name__}: {error}"
+    agree(failure, "loading the checkpoint")
     same = all(torch.equal(a, b) for a, b in zip(restored.parameters(), model.parameters()))
     agreed = torch.tensor(int(same), device=device)
     dist.all_reduce(agreed, op=dist.ReduceOp.MIN)
@@ -236,13 +320,19 @@ def first_step_report(dataset: TensorDataset, per_rank: int, seed: int) -> list[
     probe = DistributedDataParallel(nn.Linear(3, 2).to(device),
                                     device_ids=[device] if device.type == "cuda" else None)
     x, y = dataset[first]
-    lines += [f"step 1, {name}: {value}" for name, value in gradient_checks(probe, x, y).items()]
+    checks = gradient_checks(probe, x, y)
+    if per_rank >= 2:
+        checks.update(batchnorm_checks(x, y, seed))
+    lines += [f"step 1, {name}: {value}" for name, value in checks.items()]
+    if per_rank < 2:
+        lines.append("step 1, micro-batches and BatchNorm1d not checked: they need at least "
+                     "2 regions per rank")
     return lines
 
 
 def checkpoint_report(model: DistributedDataParallel, checkpoint: str | None) -> str:
     """Save on rank 0 and reload on every rank, to ``checkpoint`` or to a temporary
-    file that rank 0 creates, shares with the others, and removes."""
+    file that rank 0 creates, shares with the others (on its own machine), and removes."""
     folder = [tempfile.mkdtemp(prefix="crop-ddp-")
               if checkpoint is None and dist.get_rank() == 0 else None]
     if checkpoint is None:
@@ -251,7 +341,6 @@ def checkpoint_report(model: DistributedDataParallel, checkpoint: str | None) ->
     try:
         reloaded = save_and_reload(model, path)
     finally:
-        dist.barrier()
         if dist.get_rank() == 0 and checkpoint is None:
             shutil.rmtree(folder[0], ignore_errors=True)
     where = f"to {path}" if checkpoint else "to a temporary file, then removed"
@@ -263,13 +352,17 @@ def run_ddp(args: argparse.Namespace, device: torch.device) -> None:
     rank, world_size, device = start_process_group(device)
     say = print if rank == 0 else (lambda *_: None)
     try:
+        if args.checkpoint is not None:
+            # Machines differ in their file systems: every rank checks, all agree.
+            agree(checkpoint_problem(args.checkpoint, writes=rank == 0),
+                  f"--checkpoint {args.checkpoint}")
         dataset = crop_dataset(device)
         per_rank = args.batch_size // world_size
         say(f"{world_size} processes, backend {dist.get_backend()}, device {device.type}; "
             f"global batch {args.batch_size} = {world_size} x {per_rank} regions, "
             f"lr {args.lr:g}, seed {args.seed}")
-        say("'identical' means bit for bit; 'equal', 'same' and 'mean' hold within "
-            "torch.allclose's tolerance, |a - b| <= 1e-08 + 1e-05 |b|")
+        say("'identical' and 'differ' compare bit for bit; 'equal', 'same' and 'mean' hold "
+            "within torch.allclose's tolerance, |a - b| <= 1e-08 + 1e-05 |b|")
         for line in first_step_report(dataset, per_rank, args.seed):
             say(line)
 
@@ -281,14 +374,27 @@ def run_ddp(args: argparse.Namespace, device: torch.device) -> None:
             f"regions {final_mse(model.module, dataset):.4f}, least-squares optimum "
             f"{least_squares_mse(*dataset.tensors):.4f}")
         say(f"the parameters are identical on every rank: {identical}")
-        if rank == 0:
-            reference, _ = reference_training(dataset, world_size, args.batch_size,
-                                              args.epochs, args.lr, args.seed)
-            say("they equal those of one process trained on the same global batches: "
-                f"{parameters_close(model.module, reference)}")
+        # Every rank computes the reference, so that a failure in it is the same on all.
+        reference, _ = reference_training(dataset, world_size, args.batch_size,
+                                          args.epochs, args.lr, args.seed)
+        say("they equal those of one process trained on the same global batches: "
+            f"{parameters_close(model.module, reference)}")
         say(checkpoint_report(model, args.checkpoint))
     finally:
         dist.destroy_process_group()
+
+
+def checkpoint_problem(path: str, writes: bool) -> str | None:
+    """Why this process could not use ``path`` as the checkpoint (``writes``: it
+    saves it, too), or None."""
+    folder = os.path.dirname(os.path.abspath(path))
+    if os.path.isdir(path):
+        return f"{path} is a folder; give a file name in it"
+    if not os.path.isdir(folder):
+        return f"there is no folder {folder}"
+    if writes and not os.access(folder, os.W_OK):
+        return f"the folder {folder} is not writable"
+    return None
 
 
 def run_reference(args: argparse.Namespace, device: torch.device, world_size: int) -> None:
@@ -319,7 +425,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="without torchrun: train one process on the global batches of this "
                              "many processes (default: 2); under torchrun: its number of processes")
     parser.add_argument("--checkpoint", default=None,
-                        help="where rank 0 saves the state_dict (default: a temporary file, removed)")
+                        help="under torchrun: where rank 0 saves the state_dict, for every rank to "
+                             "load (default: a temporary file, removed; on one machine only)")
     args = parser.parse_args(argv)
 
     device = args.device or get_device()
@@ -345,9 +452,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         if local_rank >= count:
             parser.error(f"process {local_rank} of this machine needs GPU {local_rank}, but there "
                          f"are {count}: start at most {count} processes per machine")
+    local_world_size = int(os.environ.get("LOCAL_WORLD_SIZE", world_size))
+    if distributed and args.checkpoint is None and local_world_size != world_size:
+        parser.error(f"{world_size} processes, {local_world_size} on this machine: those on "
+                     "other machines cannot read rank 0's temporary file; give --checkpoint a "
+                     "path on a file system that every machine shares")
 
     if distributed:
-        run_ddp(args, device)
+        try:
+            run_ddp(args, device)
+        except CheckpointError as error:
+            print(f"{PROG}: error: {error}", file=sys.stderr)
+            return 1
     else:
         run_reference(args, device, world_size)
     return 0
