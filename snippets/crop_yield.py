@@ -109,8 +109,11 @@ def least_squares_mse(inputs: torch.Tensor, targets: torch.Tensor) -> float:
 
 def gap(loss: float, optimum: float) -> str:
     """How far a loss is above the optimum, in percent: whole percents from
-    100 % up, where float32's last digits would change the decimals."""
+    100 % up, where float32's last digits would change the decimals, and
+    two digits with an exponent from a million percent up, to fit a column."""
     percent = 100 * (loss / optimum - 1)
+    if percent >= 1e6:
+        return f"{percent:.1e}%"
     return f"{percent:.0f}%" if percent >= 100 else f"{percent:.2f}%"
 # --8<-- [end:optimum]
 

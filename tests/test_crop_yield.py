@@ -6,7 +6,7 @@ import torch.nn.functional as F
 
 from snippets import cli
 from snippets.crop_yield import (
-    NEW_REGION, PROG, STANDARDIZED_EPOCHS, STANDARDIZED_LR, crop_tensors, fit_from_scratch,
+    NEW_REGION, PROG, STANDARDIZED_EPOCHS, STANDARDIZED_LR, crop_tensors, fit_from_scratch, gap,
     least_squares_mse, main, make_loader, model, mse, split, standardizer, train_and_validate,
     train_linear)
 from snippets.device import get_device
@@ -117,6 +117,20 @@ def test_bad_argument_is_one_line_and_status_2(args, message, capsys):
     assert caught.value.code == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith(f"{PROG}: error: {message}")
+
+
+def test_gap_keeps_to_its_column_for_a_huge_loss():
+    assert [gap(loss, 1.0) for loss in (1.0008, 47.68, 2.1e16)] == ["0.08%", "4668%", "2.1e+18%"]
+
+
+def test_a_loss_that_grows_without_overflowing_ends_the_run_normally(capsys):
+    """Just above the stability limit nothing overflows in 100 epochs: the table
+    shows the huge losses, each column still separated from the next."""
+    assert cli.run(main, PROG, ["--device", "cpu", "--lr", "1.2e-4"]) == 0
+    rows = capsys.readouterr().out.splitlines()[2:4]
+    for row in rows:
+        mse_, optimum, percent = row.split("apples")[0].split()[-3:]
+        assert float(mse_) > 1e15 and 0 < float(optimum) < 1 and "e+" in percent
 
 
 def test_diverging_loss_is_one_line_naming_the_epoch(capsys):
