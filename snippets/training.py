@@ -78,7 +78,7 @@ def validation_loss(model: nn.Module, loss_fn, x: torch.Tensor, y: torch.Tensor)
 def fit(train_step: Callable, batches: Iterable, epochs: int, lr: float,
         validate: Callable[[], float] | None = None, patience: int | None = None,
         log_every: int | None = None) -> tuple[list[float], list[float]]:
-    """Train for up to ``epochs`` passes over ``batches``.
+    """Train for up to ``epochs`` passes over ``batches``, an iterable read anew every epoch.
 
     Returns the mean training loss of each epoch and, if ``validate`` is
     given, the validation loss after each epoch. With ``patience``, training
@@ -90,6 +90,9 @@ def fit(train_step: Callable, batches: Iterable, epochs: int, lr: float,
     best, waited = math.inf, 0
     for epoch in range(1, epochs + 1):
         losses = [train_step(x, y) for x, y in batches]
+        if not losses:
+            raise ValueError(f"epoch {epoch} got no batch: batches must give its batches "
+                             "again on every pass (a list, a DataLoader), not once (a generator)")
         train_losses.append(sum(losses) / len(losses))
         check_finite(train_losses[-1], epoch, lr)
         if log_every and epoch % log_every == 0:

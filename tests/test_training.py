@@ -37,6 +37,12 @@ def test_fit_stops_on_a_non_finite_loss_naming_the_epoch():
         fit(lambda x, y: next(losses), [(0, 0)], epochs=3, lr=1)
 
 
+def test_fit_refuses_batches_that_are_used_up_after_one_epoch():
+    batches = iter([(0, 0), (1, 1)])
+    with pytest.raises(ValueError, match="epoch 2 got no batch"):
+        fit(lambda x, y: 1.0, batches, epochs=2, lr=0.1)
+
+
 def test_validation_loss_is_lowest_early_and_early_stopping_stops_there(tensors):
     model, train_losses, val_losses = train_with_validation(*tensors, epochs=1000)
     best = val_losses.index(min(val_losses)) + 1
