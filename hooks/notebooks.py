@@ -141,9 +141,8 @@ FLOAT_ENVIRONMENT = ("ATEN_CPU_CAPABILITY", "OMP_NUM_THREADS")
 
 def stream_lines(cell: dict, name: str = "stdout") -> list[str]:
     """The lines a code cell printed on one stream."""
-    return [line for output in cell.get("outputs", [])
-            if output["output_type"] == "stream" and output["name"] == name
-            for line in "".join(output["text"]).splitlines()]
+    return "".join("".join(output["text"]) for output in cell.get("outputs", [])
+                   if output["output_type"] == "stream" and output["name"] == name).splitlines()
 
 
 def execute(notebook: dict, name: str) -> dict:
@@ -159,8 +158,12 @@ def execute(notebook: dict, name: str) -> dict:
     env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
     with tempfile.TemporaryDirectory(prefix="notebook-") as folder:
         (Path(folder) / name).write_text(json.dumps(notebook), encoding="utf-8")
+        # coalesce_streams: what a cell printed in several messages becomes one
+        # output, as Jupyter shows it (a print's line and its newline can
+        # arrive apart).
         client = NotebookClient(executed, kernel_name="python3", timeout=300, allow_errors=False,
-                                record_timing=False, resources={"metadata": {"path": folder}})
+                                record_timing=False, coalesce_streams=True,
+                                resources={"metadata": {"path": folder}})
         client.execute(env=env, cwd=folder)
     probe = executed.cells.pop()
     executed.metadata["ran_alone"] = stream_lines(probe)

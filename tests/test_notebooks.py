@@ -13,7 +13,7 @@ from pathlib import PurePosixPath
 import pytest
 
 from tests.harness import _diff, output_comments, outputs_match
-from tests.pages import LANGUAGES, blocks, notebook_of, pages, DOCS
+from tests.pages import DOCS, LANGUAGES, _notebook_hook, blocks, notebook_of, pages
 from tests.test_site import tags_of, url_of
 
 NOTEBOOKS = [(lang, page) for lang in LANGUAGES for page in pages()
@@ -31,9 +31,7 @@ def downloaded(site, lang, page) -> tuple[str, dict]:
 
 def printed(cell) -> list[str]:
     """What a code cell printed on stdout."""
-    return [line for output in cell.get("outputs", [])
-            if output["output_type"] == "stream" and output["name"] == "stdout"
-            for line in "".join(output["text"]).splitlines()]
+    return _notebook_hook().stream_lines(cell)
 
 
 def code(notebook: dict) -> list[dict]:
