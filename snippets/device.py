@@ -49,9 +49,13 @@ def _check(requested: str, origin: str) -> torch.device:
         device = torch.device(requested)
     except (RuntimeError, TypeError):
         device = None
-    if device is None or device.type not in KNOWN_TYPES:
+    if device is None:
         raise DeviceError(requested, origin,
                           "is not a device name: use 'cpu', 'cuda', 'cuda:N' or 'mps'")
+    if device.type not in KNOWN_TYPES:
+        raise DeviceError(requested, origin,
+                          f"is a PyTorch device, but these pages do not run on its type, "
+                          f"{device.type}: use 'cpu', 'cuda', 'cuda:N' or 'mps'")
     if device.type == "cuda":
         if not cuda_available():
             why = "has no CUDA support" if torch.version.cuda is None else "sees no CUDA GPU"

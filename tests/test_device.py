@@ -60,6 +60,16 @@ def test_unknown_name_is_a_clear_error(machine):
         " available here: cpu")
 
 
+def test_other_pytorch_device_type_is_not_called_unknown(machine):
+    machine()
+    for name in ("xpu", "xpu:0", "meta"):
+        with pytest.raises(DeviceError) as caught:
+            get_device(name)
+        assert caught.value.reason == (
+            f"is a PyTorch device, but these pages do not run on its type, "
+            f"{torch.device(name).type}: use 'cpu', 'cuda', 'cuda:N' or 'mps'")
+
+
 def test_unavailable_cuda_says_why_and_what_is_available(machine):
     machine(mps=True)
     with pytest.raises(DeviceError) as caught:
