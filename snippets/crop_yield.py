@@ -89,7 +89,7 @@ def make_loader(inputs: torch.Tensor, targets: torch.Tensor, batch_size: int = 5
 def train_linear(loader: DataLoader, epochs: int = 100, lr: float = 1e-5, seed: int = 42,
                  log_every: int | None = None) -> tuple[nn.Linear, list[float]]:
     """nn.Linear(3, 2), F.mse_loss and SGD, trained with the shared fit()."""
-    device = loader.dataset.tensors[0].device
+    device = loader.dataset[0][0].device
     torch.manual_seed(seed)
     linear = nn.Linear(3, 2).to(device)
     optimizer = torch.optim.SGD(linear.parameters(), lr=lr)

@@ -3,6 +3,7 @@
 import pytest
 import torch
 import torch.nn.functional as F
+from torch.utils.data import DataLoader
 
 from snippets import cli
 from snippets.crop_yield import (
@@ -46,6 +47,13 @@ def test_loader_gives_every_region_once_per_epoch_in_a_seeded_order(data):
     again = [x.tolist() for x, _ in make_loader(inputs, targets, batch_size=5, seed=1)]
     assert first == again and [len(batch) for batch in first] == [5, 5, 5]
     assert sorted(row for batch in first for row in batch) == sorted(inputs.tolist())
+
+
+def test_train_linear_takes_a_loader_of_a_random_split_subset(data):
+    """A subset from random_split has no .tensors: the device comes from an item."""
+    train_set, _ = split(*data, val_size=3)
+    linear, losses = train_linear(DataLoader(train_set, batch_size=5), epochs=2)
+    assert len(losses) == 2 and linear.weight.device == data[0].device
 
 
 def test_least_squares_mse_is_the_floor_of_every_linear_model(data):
