@@ -380,6 +380,9 @@ def run_ddp(args: argparse.Namespace, device: torch.device) -> None:
         say("they equal those of one process trained on the same global batches: "
             f"{parameters_close(model.module, reference)}")
         say(checkpoint_report(model, args.checkpoint))
+        # Every rank done before any tears the group down: a rank that left
+        # early aborted another's gloo threads at exit, now and then.
+        dist.barrier()
     finally:
         dist.destroy_process_group()
 
