@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 READY  := $(VENV)/.ready-$(shell cksum < requirements.txt | cut -d' ' -f1)
 export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: serve test site outputs bench clean
+.PHONY: serve test versions site outputs bench clean
 
 serve: $(READY)    ## serve the site, both languages, on http://127.0.0.1:8000
 	$(BIN)/mkdocs serve --dev-addr 127.0.0.1:8000
@@ -24,6 +24,11 @@ test: export OMP_NUM_THREADS := 1
 test: $(READY)     ## every page's blocks, the pipelines, translation parity, the strict build
 	$(PYTEST)
 
+versions: export ATEN_CPU_CAPABILITY := default
+versions: export OMP_NUM_THREADS := 1
+versions: $(READY) ## every page's blocks under the other supported torch releases (tests/versions.py)
+	$(BIN)/python tests/versions.py
+
 site: $(READY)     ## the strict build in site/ (SITE_URL and REPO_URL say where it is hosted)
 	$(BIN)/mkdocs build --strict
 
@@ -34,7 +39,7 @@ bench: $(READY)    ## time the suite against `import torch`
 	$(BIN)/python tests/bench.py
 
 clean:
-	rm -rf $(VENV) site
+	rm -rf $(VENV) .venv-torch-* site
 
 # (Re)create .venv whenever requirements.txt changes. pip installs uv (pinned
 # in requirements.txt), and uv installs the rest: 30 s where pip takes 70 s

@@ -16,10 +16,13 @@ pytest_collect_file = harness.sybil.pytest()
 def pytest_addoption(parser):
     parser.addoption("--update-outputs", action="store_true",
                      help="rewrite the #> output lines of the pages from what the code prints")
+    parser.addoption("--notebook-pages", action="store_true",
+                     help="run the notebook pages' python blocks too (make versions)")
 
 
 def pytest_configure(config):
     harness.Settings.update = config.getoption("--update-outputs")
+    harness.Settings.notebook_pages = config.getoption("--notebook-pages")
 
 
 def scope_of(nodeid: str) -> str:

@@ -23,6 +23,8 @@ import tempfile
 from collections.abc import Sequence
 
 # --8<-- [start:imports]
+import gc
+
 import torch
 import torch.distributed as dist
 import torch.nn.functional as F
@@ -206,7 +208,9 @@ def gradient_checks(model: DistributedDataParallel, x: torch.Tensor,
 def batchnorm_checks(x: torch.Tensor, y: torch.Tensor, seed: int = 42) -> dict[str, bool | str]:
     """One backward of a model with a BatchNorm1d layer on this rank's batch (x, y),
     under DDP, then with nn.SyncBatchNorm in its place, where this device allows it.
-    Every rank must call it with the same batch size, at least 2."""
+    Every rank must call it with the same batch size, at least 2. Where DDP refuses
+    SyncBatchNorm, it does so after building its Reducer: gc.collect() frees that
+    while the process group still exists."""
     device = x.device
     device_ids = [device] if device.type == "cuda" else None
     torch.manual_seed(seed)
@@ -234,6 +238,8 @@ def batchnorm_checks(x: torch.Tensor, y: torch.Tensor, seed: int = 42) -> dict[s
                                          device_ids=device_ids)
     except ValueError as error:
         checks[f"nn.SyncBatchNorm under DDP on {device.type}"] = f"ValueError: {error}"
+        del error
+        gc.collect()
         return checks
     F.mse_loss(synced(x), y).backward()
     checks["with nn.SyncBatchNorm instead, it equals one process's gradient"] = \

@@ -116,10 +116,64 @@ def _same_line(expected: str, actual: str) -> bool:
     return True
 
 
+# A shown line may hold for some torch releases only: "[torch<2.11] text"
+# (after the "#>" of a python block, or as a line of a console block's
+# output) is printed by the releases its specifier matches, and by no other.
+# The lines without one are printed by every supported release. The reader
+# sees the marked line where it is printed. (README, "Supported releases".)
+RELEASE_MARK = re.compile(r"^\[torch((?:[<>=!~]=?|===)[0-9][0-9.*]*"
+                          r"(?:,\s*(?:[<>=!~]=?)[0-9][0-9.*]*)*)\] ?")
+
+
+@cache
+def torch_release() -> str:
+    """The installed torch's release, without a build tag: 2.10.0, not 2.10.0+cu128."""
+    from importlib.metadata import version
+
+    from packaging.version import Version
+    return Version(version("torch")).base_version
+
+
+def release_marks(lines: list[str]) -> list[str]:
+    """The release specifiers the lines are marked with, in order."""
+    return [mark.group(1) for mark in map(RELEASE_MARK.match, lines) if mark]
+
+
+def for_release(lines: list[str], release: str | None = None) -> list[list[str]]:
+    """The shown lines that ``release`` (the installed torch by default) prints,
+    in groups: each unmarked line alone, and adjacent lines with the same mark
+    together, which may come in any order (several processes print them)."""
+    from packaging.specifiers import SpecifierSet
+
+    release = release or torch_release()
+    groups: list[list[str]] = []
+    last = None
+    for line in lines:
+        mark = RELEASE_MARK.match(line)
+        if mark is None:
+            groups.append([line])
+        elif SpecifierSet(mark.group(1)).contains(release):
+            if mark.group(1) == last:
+                groups[-1].append(line[mark.end():])
+            else:
+                groups.append([line[mark.end():]])
+        last = mark and mark.group(1)
+    return groups
+
+
 def outputs_match(expected: list[str], actual: list[str]) -> bool:
     """The same lines in the same order, each equal but for one unit in the
-    last shown digit of its numbers."""
-    return len(expected) == len(actual) and all(map(_same_line, expected, actual))
+    last shown digit of its numbers; of the shown lines, those the installed
+    torch release prints (for_release)."""
+    position = 0
+    for group in for_release(expected):
+        printed = actual[position:position + len(group)]
+        if len(group) > 1:
+            group, printed = sorted(group), sorted(printed)
+        if len(printed) < len(group) or not all(map(_same_line, group, printed)):
+            return False
+        position += len(group)
+    return position == len(actual)
 
 
 def _diff(expected: list[str], actual: list[str]) -> str:
@@ -164,6 +218,9 @@ class Settings:
     update = False
     #: Per page: (where the block starts, where it ends, old code, new code).
     edits: dict[str, list[tuple[int, int, str, str]]] = {}
+    #: With ``pytest --notebook-pages`` the notebook pages' python blocks run
+    #: as pages too (make versions: no build executes them there).
+    notebook_pages = False
 
 
 def evaluate_python(example: Example) -> None:
@@ -197,7 +254,15 @@ def evaluate_python(example: Example) -> None:
                     f"{where}: this statement raised, and the page shows no output for it;"
                     " --update-outputs rewrites errors a page already shows, and writes no new"
                     f" one\n{code}\n" + "".join(traceback.format_exception(error))) from error
-        if Settings.update:
+        if Settings.update and release_marks(expected):
+            # Lines for other releases cannot be written from this one: kept
+            # while this release's lines still hold.
+            if not outputs_match(expected, actual):
+                raise AssertionError(f"{where}, line {statement.lineno}: the output shows lines"
+                                     " for other torch releases; --update-outputs does not"
+                                     " rewrite it: edit it by hand\n" + _diff(expected, actual))
+            new_lines += lines[statement.lineno - 1:following]
+        elif Settings.update:
             new_lines += lines[statement.lineno - 1:statement.end_lineno]
             new_lines += [f"{OUTPUT_MARK} {line}".rstrip() for line in actual]
             new_lines += [line for line in lines[statement.end_lineno:following]
@@ -291,8 +356,8 @@ def evaluate_console(example: Example) -> None:
         actual = run_command(tuple(argv[1:]))
         while expected and not expected[-1].strip():
             expected.pop()
-        rewritten += [f"$ {command}", *actual]
-        if not Settings.update and not outputs_match(expected, actual):
+        rewritten += [f"$ {command}", *(expected if release_marks(expected) else actual)]
+        if (not Settings.update or release_marks(expected)) and not outputs_match(expected, actual):
             raise AssertionError(f"{where}: $ {command}\n{_diff(expected, actual)}")
     if Settings.update and rewritten != example.parsed.rstrip("\n").splitlines():
         Settings.edits.setdefault(example.path, []).append(
@@ -414,7 +479,8 @@ def runs_python(path: Path) -> bool:
     (hooks/notebooks.py), whose outputs tests/test_notebooks.py compares.
     """
     language, *rest = path.relative_to(DOCS).parts
-    return Settings.update or (language == DEFAULT_LANGUAGE and rest[0] != "notebooks")
+    return Settings.update or (language == DEFAULT_LANGUAGE
+                               and (rest[0] != "notebooks" or Settings.notebook_pages))
 
 
 def parse_for_suite(document: Document):

@@ -345,3 +345,62 @@ def test_after_the_run_without_the_clone_the_repository_is_back(tmp_path):
     assert sys.modules["snippets.device"] is snippets.device
     assert os.getcwd() == before
     assert not any(isinstance(f, harness.NoRepository) for f in sys.meta_path)
+
+
+# Lines that some torch releases print differently are declared on the page
+# with a release mark (README, "Supported releases").
+MARKED = ["first", "[torch>=2.11] new message", "[torch<2.11] old message", "middle",
+          "[torch<2.11] rank 0 says hello", "[torch<2.11] rank 1 says hello", "last"]
+
+
+@pytest.mark.parametrize("release, printed", [
+    ("2.13.0", ["first", "new message", "middle", "last"]),
+    ("2.10.0", ["first", "old message", "middle", "rank 0 says hello", "rank 1 says hello",
+                "last"]),
+    # adjacent lines with the same mark: several processes print them, in any order
+    ("2.10.0", ["first", "old message", "middle", "rank 1 says hello", "rank 0 says hello",
+                "last"]),
+])
+def test_a_release_is_held_to_the_lines_marked_for_it(monkeypatch, release, printed):
+    monkeypatch.setattr(harness, "torch_release", lambda: release)
+    assert outputs_match(MARKED, printed)
+
+
+@pytest.mark.parametrize("release, printed", [
+    ("2.13.0", ["first", "old message", "middle", "last"]),   # another release's line
+    ("2.10.0", ["first", "old message", "middle", "last"]),   # a declared line missing
+    ("2.10.0", ["first", "rank 0 says hello", "middle", "old message", "rank 1 says hello",
+                "last"]),
+])
+def test_a_release_that_prints_other_lines_fails(monkeypatch, release, printed):
+    monkeypatch.setattr(harness, "torch_release", lambda: release)
+    assert not outputs_match(MARKED, printed)
+
+
+def test_every_release_mark_on_the_pages_names_a_supported_release():
+    from packaging.specifiers import SpecifierSet
+
+    from tests.pages import LANGUAGES, pages, shown_outputs
+    from tests.versions import SUPPORTED, pinned_release
+    releases = [pinned_release(), *SUPPORTED]
+    marks = {mark for lang in LANGUAGES for page in pages(lang)
+             for mark in harness.release_marks(
+                 shown_outputs(lang, page)
+                 + (harness.DOCS / lang / page).read_text(encoding="utf-8").splitlines())}
+    assert marks, "no page declares a difference between releases"
+    for mark in marks:
+        matched = [r for r in releases if SpecifierSet(mark).contains(r)]
+        assert matched and len(matched) < len(releases), (mark, matched)
+
+
+def test_update_mode_keeps_the_lines_of_other_releases(tmp_path, update_mode, monkeypatch):
+    monkeypatch.setattr(harness, "torch_release", lambda: "2.13.0")
+    run_page(tmp_path, """
+        ~~~python
+        print(6 * 7)
+        #>[torch>=2.11] 42
+        #>[torch<2.11] 41
+        ~~~
+    """)
+    harness.write_updates()
+    assert "#>[torch<2.11] 41\n" in (tmp_path / "page.md").read_text(encoding="utf-8")
