@@ -26,6 +26,7 @@ notebook, which mkdocs-jupyter recognises by the .ipynb source path.
 
 from __future__ import annotations
 
+import ast
 import copy
 import hashlib
 import json
@@ -65,21 +66,26 @@ def _harness():
 LINK = re.compile(r"\]\((?!https?:)([^)\s#]+)\.md(#[^)\s]*)?\)")
 
 
-def _absolute_links(text: str, site: str) -> str:
-    """Links to other pages, as URLs of the site: mkdocs does not rewrite the
-    links of a notebook, and a downloaded notebook has no pages beside it."""
+# A figure the site draws while it builds: in a notebook, the site's copy.
+FIGURE = re.compile(r"\]\((figures/[\w-]+\.svg)\)")
+
+
+def _absolute_links(text: str, site: str, folder: str = FOLDER) -> str:
+    """Links to other pages and the site's figures, as URLs of the site: mkdocs
+    does not rewrite the links of a notebook, and a downloaded notebook has no
+    pages beside it. ``folder``: where the page lies, under the language's root."""
     def url(match: re.Match) -> str:
-        target = posixpath.normpath(posixpath.join(FOLDER, match.group(1)))
+        target = posixpath.normpath(posixpath.join(folder, match.group(1)))
         path = "" if target == "index" else target.removesuffix("/index") + "/"
         return f"]({site}{path}{match.group(2) or ''})"
-    return LINK.sub(url, text)
+    return FIGURE.sub(lambda m: f"]({site}{m.group(1)})", LINK.sub(url, text))
 
 
-def _markdown_cell(text: str) -> dict | None:
+def _markdown_cell(text: str, math: bool = False) -> dict | None:
     text = text.strip("\n")
     if not text.strip():
         return None
-    if re.search(r"(?<!\\)\$", text):
+    if not math and re.search(r"(?<!\\)\$", text):
         raise ValueError("math ($...$) in a notebook page: its HTML would need MathJax")
     # mkdocs-jupyter's table of contents drops code spans from headings.
     text = re.sub(r"^(#+ .*)$", lambda m: m.group(1).replace("`", ""), text, flags=re.M)
@@ -101,21 +107,105 @@ def _code_cell(source: str) -> dict:
             "outputs": [], "source": "\n".join(lines).strip("\n")}
 
 
-def page_to_notebook(path: Path, site: str) -> dict:
-    """The notebook of a page: prose as Markdown cells, blocks as cells; links to
-    other pages point at ``site``, the address of the page's language."""
+def raises(source: str) -> bool:
+    """Whether a block ends in an error: its last statement's #> lines show one."""
     harness = _harness()
-    document = harness.parse_page(path)
+    expanded = harness.expand_includes(source)
+    statements = ast.parse(expanded).body
+    if not statements:
+        return False
+    lines = expanded.splitlines()
+    shown = harness.output_comments(lines, statements[-1].end_lineno, len(lines))
+    return any(ERROR.match(line) for group in harness.for_release(shown) for line in group)
+
+
+# The first line of an error as the harness shows it: "RuntimeError: ...".
+ERROR = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Exit|Interrupt)\b")
+ADMONITION = re.compile(r'^(\?\?\?\+?|!!!) (\w+)(?: "([^"]*)")?[ \t]*$')
+HEADING_ID = re.compile(r"^(#+ .*?)\s*\{#[\w-]+\}\s*$", re.M)
+EXERCISES = {"en": ("## Exercises", "## Solutions"), "zh": ("## 练习", "## 参考答案")}
+
+
+def _admonitions(lines: list[str]) -> list[tuple[int, int, str, str]]:
+    """(first line, end, kind, title) of each top-level admonition: its header
+    and the lines indented under it (blank lines inside included)."""
+    found, i = [], 0
+    while i < len(lines):
+        match = ADMONITION.match(lines[i])
+        if not match:
+            i += 1
+            continue
+        end = i + 1
+        while end < len(lines) and (not lines[end].strip() or lines[end].startswith("    ")):
+            end += 1
+        while end > i + 1 and not lines[end - 1].strip():
+            end -= 1
+        found.append((i, end, match.group(2), match.group(3) or match.group(2).title()))
+        i = end
+    return found
+
+
+def _unfolded(lines: list[str], start: int, end: int, title: str) -> list[str]:
+    """An admonition as Jupyter's Markdown can show it: its title in bold, then
+    its content, no longer indented."""
+    return [f"**{title}**", ""] + [line[4:] for line in lines[start + 1:end]]
+
+
+def chapter_text(path: Path, language: str) -> str:
+    """A chapter's page as its notebook tells it: folded notes unfolded, and the
+    exercises' solutions moved from under each exercise to a section at the
+    end, so that a reader can try first. The code keeps its order: the
+    solutions are the last code of the page."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    exercises, solutions_heading = EXERCISES[language]
+    cut = lines.index(exercises) if exercises in lines else len(lines)
+    body, solutions, number = [], [], 0
+    position = 0
+    for start, end, kind, title in _admonitions(lines):
+        body += lines[position:start]
+        if start > cut and kind == "success":
+            number += 1
+            solutions += [""] + _unfolded(lines, start, end, f"{number}. {title}")
+        else:
+            body += _unfolded(lines, start, end, title)
+        position = end
+    body += lines[position:]
+    if solutions:
+        body += ["", solutions_heading] + solutions
+    return HEADING_ID.sub(r"\1", "\n".join(body) + "\n")
+
+
+def page_to_notebook(path: Path, site: str, text: str | None = None,
+                     folder: str = FOLDER) -> dict:
+    """The notebook of a page: prose as Markdown cells, blocks as cells; links to
+    other pages point at ``site``, the address of the page's language.
+    ``text``: the page's text as the notebook tells it, if not the file's
+    (a chapter's, from chapter_text); then math stays, for Jupyter to render."""
+    from sybil import Document
+
+    harness = _harness()
+    math = text is not None
+    if text is None:
+        document = harness.parse_page(path)
+    else:
+        document = Document(text, str(path))
+        for region in harness.parse_blocks(document):
+            document.add(region)
     cells, position = [], 0
     for _, region in document.regions:
-        cells.append(_markdown_cell(_absolute_links(document.text[position:region.start], site)))
+        cells.append(_markdown_cell(_absolute_links(document.text[position:region.start], site,
+                                                    folder), math))
         info = region.lexemes["info"].strip()
         if info == "python":
             cells.append(_code_cell(str(region.parsed)))
+            if raises(str(region.parsed)):
+                # nbclient and Jupyter run on past a cell with this tag; the
+                # page shows the error, and the notebook shows it too.
+                cells[-1]["metadata"]["tags"] = ["raises-exception"]
         else:  # a console block: shown, as on the page (the harness ran it)
-            cells.append(_markdown_cell(document.text[region.start:region.end]))
+            cells.append(_markdown_cell(document.text[region.start:region.end], math))
         position = region.end
-    cells.append(_markdown_cell(_absolute_links(document.text[position:], site)))
+    cells.append(_markdown_cell(_absolute_links(document.text[position:], site, folder), math))
     cells = [cell for cell in cells if cell]
     for number, cell in enumerate(cells, start=1):
         cell["id"] = f"cell-{number}"
@@ -204,6 +294,52 @@ def on_files(files, config):
             files.remove(file)
             files.append(notebook_file)
     return files
+
+
+# Pages that are not chapters: they get no notebook.
+NOT_CHAPTERS = {"index.md", "glossary.md", "contributing.md"}
+GITHUB = re.compile(r"^https://github\.com/([^/]+)/([^/]+?)/?$")
+# The branch the site is published on (.github/workflows/site.yml): Colab
+# opens a notebook from a GitHub branch.
+PUBLISHED_BRANCH = "gh-pages"
+
+
+def chapter_of(file) -> str | None:
+    """The chapter's path under its language folder (``autograd.md``), or None."""
+    path = re.sub(r"^[a-z]{2}/", "", file.src_uri)
+    return None if path in NOT_CHAPTERS or NOTEBOOK_PAGE.match(path) else path
+
+
+def colab_url(repo_url: str | None, path: str) -> str | None:
+    """Where Colab opens the published file ``path`` (relative to the site's
+    root), or None when the site's repository is not on GitHub."""
+    match = GITHUB.match(repo_url or "")
+    if not match:
+        return None
+    owner, repo = match.groups()
+    return (f"https://colab.research.google.com/github/{owner}/{repo.removesuffix('.git')}"
+            f"/blob/{PUBLISHED_BRANCH}/{path}")
+
+
+def on_page_markdown(markdown: str, page, config, files, **_) -> str:
+    """Write a chapter's notebook beside its page in the site, and give the page
+    its download and Colab links (overrides/main.html shows them)."""
+    chapter = chapter_of(page.file)
+    if chapter is None:
+        return markdown
+    language, default = languages(config)
+    site = (config.site_url or "/") + ("" if language == default else f"{language}/")
+    notebook = page_to_notebook(Path(page.file.abs_src_path), site,
+                                text=chapter_text(Path(page.file.abs_src_path), language),
+                                folder=posixpath.dirname(chapter))
+    name = Path(chapter).with_suffix(".ipynb").name
+    target = Path(config.site_dir) / page.file.dest_uri
+    target = target.parent / name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(json.dumps(notebook, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    published = posixpath.join(posixpath.dirname(page.file.dest_uri), name)
+    page.chapter_notebook = {"download": name, "colab": colab_url(config.repo_url, published)}
+    return markdown
 
 
 HEADING = re.compile(r'<h([1-6]) id="([^"]*)"(.*?)</h\1>', re.S)

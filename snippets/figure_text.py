@@ -56,13 +56,19 @@ FIGURE_TEXT = {
     "Adam": "Adam",
 }
 CJK_FONTS = ("Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC", "Microsoft YaHei", "SimHei")
-plt.rcParams["font.family"] = ["DejaVu Sans", *sorted(
-    {font.name for font in font_manager.fontManager.ttflist if font.name in CJK_FONTS})]
+cjk_fonts = sorted({font.name for font in font_manager.fontManager.ttflist
+                    if font.name in CJK_FONTS})
+plt.rcParams["font.family"] = ["DejaVu Sans", *cjk_fonts]
+if not cjk_fonts:
+    print("matplotlib 找不到中文字体，图中的标签改用英文。要显示中文：安装一个中文字体"
+          "（在 Colab 的单元格中运行 !apt-get install -y fonts-noto-cjk），"
+          "删除 matplotlib 的字体缓存（!rm -rf ~/.cache/matplotlib），然后重启运行时。")
 
 
 def tr(text: str) -> str:
-    """A figure's label in Simplified Chinese."""
-    return FIGURE_TEXT.get(text, text)
+    """A figure's label in Simplified Chinese; in English where matplotlib has
+    no Chinese font, which would draw every Chinese character as an empty box."""
+    return FIGURE_TEXT.get(text, text) if cjk_fonts else text
 # --8<-- [end:zh]
 
 

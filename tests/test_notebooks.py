@@ -8,7 +8,11 @@ gives; these tests read that file from the built site.
 """
 
 import json
-from pathlib import PurePosixPath
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path, PurePosixPath
 
 import pytest
 
@@ -77,3 +81,87 @@ def test_each_cell_printed_what_the_page_shows(site, lang, page):
             expected, printed(cell))
         assert not [o for o in cell["outputs"] if o["output_type"] == "stream"
                     and o["name"] == "stderr"], f"cell {number} wrote to stderr"
+
+
+# Every chapter is a notebook too, written beside its page by the build
+# (hooks/notebooks.py) and offered at the top of the page.
+CHAPTERS = [(lang, page) for lang in LANGUAGES for page in pages()
+            if _notebook_hook().chapter_of(type("File", (), {"src_uri": str(page)})) is not None]
+
+
+def chapter_notebook(site, lang, page) -> dict:
+    path = site / url_of(lang, page) / Path(page).with_suffix(".ipynb").name
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def test_every_chapter_has_a_notebook():
+    assert len(CHAPTERS) == 2 * 17
+
+
+@pytest.mark.parametrize("lang, page", CHAPTERS, ids=str)
+def test_chapter_notebook_is_the_pages_code_in_page_order(site, lang, page):
+    """The notebook's code cells are the page's python blocks, includes
+    expanded and #> lines dropped, in the same order. That order is the one in
+    which the suite runs the page without the clone, in an empty folder (the
+    English page; test_parity holds its twin to the same code), which is what
+    running the notebook top to bottom does: that run is the proof that it runs."""
+    hook = _notebook_hook()
+    notebook = chapter_notebook(site, lang, page)
+    sources = [source for info, source in blocks(DOCS / lang / page) if info == "python"]
+    cells = code(notebook)
+    assert [cell["source"] for cell in cells] == [hook._code_cell(s)["source"] for s in sources]
+    tagged = ["raises-exception" in cell["metadata"].get("tags", []) for cell in cells]
+    assert tagged == [hook.raises(source) for source in sources]
+    text = "\n".join(cell["source"] for cell in notebook["cells"])
+    assert "--8<--" not in text and not re.search(r"^(\?\?\?|!!!) ", text, re.M)
+
+
+@pytest.mark.parametrize("lang, page", CHAPTERS, ids=str)
+def test_chapter_notebook_keeps_the_solutions_for_the_end(site, lang, page):
+    exercises, solutions = _notebook_hook().EXERCISES[lang]
+    lines = [line for cell in chapter_notebook(site, lang, page)["cells"]
+             if cell["cell_type"] == "markdown" for line in cell["source"].splitlines()]
+    assert lines.count(exercises) == 1 and lines.count(solutions) == 1
+    first, last = lines.index(exercises), lines.index(solutions)
+    numbered = lambda part: [line for line in part if re.match(r"^\*\*\d+\. ", line)]
+    # the questions, then the solutions, in the same number
+    assert first < last and len(numbered(lines[first:last])) == len(numbered(lines[last:])) >= 2
+
+
+@pytest.mark.parametrize("lang, page", CHAPTERS, ids=str)
+def test_chapter_offers_its_notebook_for_download_and_in_colab(site, lang, page):
+    name = Path(page).with_suffix(".ipynb").name
+    links = [attrs for tag, attrs in tags_of(site, lang, page) if tag == "a"]
+    assert [a["href"] for a in links if "download" in a] == [name]
+    repository = [a["href"] for a in links if "md-source" in a.get("class", "")][0]
+    owner, repo = re.match(r"https://github\.com/([^/]+)/([^/]+?)/?$", repository).groups()
+    colab = [a for a in links if a.get("href", "").startswith("https://colab.research.google.com/")]
+    assert [a["href"] for a in colab] == [
+        f"https://colab.research.google.com/github/{owner}/{repo}/blob/gh-pages/"
+        f"{url_of(lang, page)}{name}"]
+    assert ("Colab" in colab[0]["title"]) and (bool(re.search(r"[\u4e00-\u9fff]", colab[0]["title"]))
+                                               == (lang == "zh"))
+
+
+# What a reader's Python (Colab's) has: no Chinese font that matplotlib finds.
+NO_CJK_FONT = ("from matplotlib import font_manager\n"
+               "font_manager.fontManager.ttflist = [f for f in font_manager.fontManager.ttflist\n"
+               "    if not any(k in f.name for k in ('CJK', 'Han Sans', 'PingFang', 'YaHei', 'SimHei'))]\n")
+DRAW_ALL = ("import io, matplotlib.pyplot as plt\n"
+            "for number in plt.get_fignums():\n"
+            "    plt.figure(number).savefig(io.BytesIO(), format='png')\n")
+
+
+def test_chinese_notebook_without_a_chinese_font_draws_readable_labels(tmp_path):
+    """No "Glyph ... missing" (empty boxes): English labels, and one line that
+    says how to install a font."""
+    _, notebook = notebook_of("zh", Path("notebooks/linear-regression.md"), "https://example.org/")
+    source = "\n".join(cell["source"] for cell in code(notebook))
+    env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
+    done = subprocess.run([sys.executable, "-c", NO_CJK_FONT + source + "\n" + DRAW_ALL],
+                          cwd=tmp_path, env={**env, "MPLBACKEND": "Agg"}, capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "Glyph" not in done.stderr, done.stderr
+    hints = [line for line in done.stdout.splitlines() if "fonts-noto-cjk" in line]
+    assert len(hints) == 1
