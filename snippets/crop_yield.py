@@ -101,8 +101,10 @@ def train_linear(loader: DataLoader, epochs: int = 100, lr: float = 1e-5, seed: 
 
 # --8<-- [start:optimum]
 def least_squares_mse(inputs: torch.Tensor, targets: torch.Tensor) -> float:
-    """The lowest MSE any linear model can reach on this data (in float64)."""
-    X = torch.cat([inputs, torch.ones(len(inputs), 1, device=inputs.device)], dim=1).double()
+    """The lowest MSE any linear model can reach on this data, in float64, on
+    the CPU (Apple's MPS has no float64)."""
+    inputs, targets = inputs.cpu(), targets.cpu()
+    X = torch.cat([inputs, torch.ones(len(inputs), 1)], dim=1).double()
     solution = torch.linalg.lstsq(X, targets.double()).solution
     return F.mse_loss(X @ solution, targets.double()).item()
 
