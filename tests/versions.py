@@ -25,9 +25,10 @@ sys.path.insert(0, str(ROOT))
 
 from snippets.cli import ArgumentParser  # noqa: E402
 
-#: The supported range: the oldest release of the last year and the newest
-#: one the package index serves. The pinned release lies between them.
-SUPPORTED = ("2.10.0", "2.14.1")
+#: The supported releases besides the pinned one: the oldest release of the
+#: last year, every minor release since, and the newest one the package
+#: index serves.
+SUPPORTED = ("2.10.0", "2.11.0", "2.12.0", "2.14.1")
 PIN = re.compile(r"^torch==\S+$", re.M)
 
 
