@@ -358,6 +358,9 @@ def run_ddp(args: argparse.Namespace, device: torch.device) -> None:
     rank, world_size, device = start_process_group(device)
     say = print if rank == 0 else (lambda *_: None)
     try:
+        # Every rank has joined, and written what its backend writes while
+        # joining (gloo in torch 2.10), before rank 0 prints a line.
+        dist.barrier()
         if args.checkpoint is not None:
             # Machines differ in their file systems: every rank checks, all agree.
             agree(checkpoint_problem(args.checkpoint, writes=rank == 0),
