@@ -13,8 +13,8 @@ alone in an empty folder, by a fresh Jupyter kernel (nbclient) whose
 environment names nothing of this repository. The executed notebook is what
 the page renders, what its download button gives, and what
 tests/test_notebooks.py checks: one execution for all three. It is cached in
-.cache/notebooks/<lang>/executed/, keyed by the notebook, the torch release
-and the environment variables that change float results.
+.cache/notebooks/<lang>/executed/<key>/, keyed by the notebook, the torch
+release and the environment variables that change float results.
 
 mkdocs-jupyter renders the executed notebook in place of the page
 (``execute: false``). One thing it cannot do alone, because
@@ -260,20 +260,20 @@ def execute(notebook: dict, name: str) -> dict:
     return executed
 
 
-def executed_notebook(notebook: dict, target: Path) -> Path:
-    """The executed notebook, written to ``target``; cached while the notebook,
-    torch and the float environment stay the same."""
+def executed_notebook(notebook: dict, folder: Path, name: str) -> Path:
+    """The executed notebook, as ``folder/<key>/name``: one execution per key,
+    the notebook, torch and the float environment together, so that builds
+    with plain kernels (make test) and with the machine's best (make serve)
+    keep one each."""
     key = hashlib.sha256(json.dumps(
         [notebook, version("torch"), [os.environ.get(v) for v in FLOAT_ENVIRONMENT]],
         sort_keys=True).encode()).hexdigest()[:16]
-    if target.exists():
-        cached = json.loads(target.read_text(encoding="utf-8"))
-        if cached["metadata"].get("execution_key") == key:
-            return target
-    executed = execute(notebook, target.name)
-    executed.metadata["execution_key"] = key
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(json.dumps(executed, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    target = folder / key / name
+    if not target.exists():
+        executed = execute(notebook, name)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(json.dumps(executed, ensure_ascii=False, indent=1) + "\n",
+                          encoding="utf-8")
     return target
 
 
@@ -286,7 +286,7 @@ def on_files(files, config):
         if NOTEBOOK_PAGE.match(file.src_uri):
             notebook = page_to_notebook(Path(file.abs_src_path), site)
             name = Path(file.src_uri).with_suffix(".ipynb").name
-            target = executed_notebook(notebook, OUT / language / "executed" / name)
+            target = executed_notebook(notebook, OUT / language / "executed", name)
             # i18n hands the same File objects to every language's build, so
             # the page gets a copy whose source is the executed notebook.
             notebook_file = copy.copy(file)
