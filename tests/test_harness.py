@@ -360,6 +360,9 @@ MARKED = ["first", "[torch>=2.11] new message", "[torch<2.11] old message", "mid
     # adjacent lines with the same mark: several processes print them, in any order
     ("2.10.0", ["first", "old message", "middle", "rank 1 says hello", "rank 0 says hello",
                 "last"]),
+    # ... even interleaved character by character, as two processes can write them
+    ("2.10.0", ["first", "old message", "middle", "rank 1rank  says hello", "0 says hello",
+                "last"]),
 ])
 def test_a_release_is_held_to_the_lines_marked_for_it(monkeypatch, release, printed):
     monkeypatch.setattr(harness, "torch_release", lambda: release)
@@ -371,6 +374,8 @@ def test_a_release_is_held_to_the_lines_marked_for_it(monkeypatch, release, prin
     ("2.10.0", ["first", "old message", "middle", "last"]),   # a declared line missing
     ("2.10.0", ["first", "rank 0 says hello", "middle", "old message", "rank 1 says hello",
                 "last"]),
+    ("2.10.0", ["first", "old message", "middle", "rank 1rank  says hello", "0 says hellO",
+                "last"]),                                 # interleaved, but not the same text
 ])
 def test_a_release_that_prints_other_lines_fails(monkeypatch, release, printed):
     monkeypatch.setattr(harness, "torch_release", lambda: release)
