@@ -389,8 +389,13 @@ def run_ddp(args: argparse.Namespace, device: torch.device) -> None:
         say("they equal those of one process trained on the same global batches: "
             f"{parameters_close(model.module, reference)}")
         say(checkpoint_report(model, args.checkpoint))
-        # Every rank done before any tears the group down: a rank that left
-        # early aborted another's gloo threads at exit, now and then.
+        # Every DDP model freed while the group exists (DDP's modules are
+        # held in reference cycles, which only the collector frees), and
+        # every rank done before any tears the group down: otherwise a
+        # rank aborted at exit now and then ("terminate called without an
+        # active exception").
+        del model
+        gc.collect()
         dist.barrier()
     finally:
         dist.destroy_process_group()
