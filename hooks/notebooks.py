@@ -197,8 +197,10 @@ def page_to_notebook(path: Path, site: str, text: str | None = None,
                                                     folder), math))
         info = region.lexemes["info"].strip()
         if info == "python":
-            cells.append(_code_cell(str(region.parsed)))
-            if raises(str(region.parsed)):
+            # Expanded once here; _code_cell and raises find nothing left to expand.
+            source = harness.expand_includes(str(region.parsed))
+            cells.append(_code_cell(source))
+            if raises(source):
                 # nbclient and Jupyter run on past a cell with this tag; the
                 # page shows the error, and the notebook shows it too.
                 cells[-1]["metadata"]["tags"] = ["raises-exception"]
