@@ -7,6 +7,7 @@ tests never download a browser). The site is the strict build, served on
 
 from __future__ import annotations
 
+import gzip
 import os
 import re
 from pathlib import Path
@@ -151,9 +152,75 @@ def search(tab, lang: str, page: Path) -> dict:
     return found
 
 
+#: A query per language whose first result opens with the query's terms marked.
+#: (Material puts no Chinese term into the result's ?h=, so the Chinese
+#: pages are searched for a name in their code.)
+HIGHLIGHTED = {"en": "DataLoader", "zh": "requires_grad"}
+
+
+def highlighted_after_search(tab, lang: str) -> dict:
+    """On the home page, open the first result of a search: the page it opens,
+    and the terms marked there (the page loads the search index to mark them)."""
+    query = HIGHLIGHTED[lang]
+    tab.click(".md-search__input")
+    tab.fill(".md-search__input", query)
+    tab.keyboard.press("End")
+    first = tab.locator(".md-search-result__item > a").first
+    with tab.expect_navigation(wait_until="load"):
+        first.click()
+    marks = tab.locator("mark[data-md-highlight]")
+    marks.first.wait_for(state="attached", timeout=10_000)
+    return {"query": query, "url": tab.url, "marked": marks.all_inner_texts()}
+
+
+#: Pages whose code blocks are checked to look the same without the spans
+#: hooks/phone.py removes: a chapter (Material's theme) and a notebook (mkdocs-jupyter's).
+PLAIN_SPAN_PAGES = [Path("autograd.md"), Path("notebooks/crop-yield.md")]
+PLAIN_SPANS_LOOK_THE_SAME = """() => {
+  // A name span (n) must look like the text around it; a whitespace span (w)
+  // holds no glyph, so it must only draw nothing: no background, no line.
+  const differ = [], body = document.body, scheme = body.getAttribute("data-md-color-scheme");
+  const blocks = [...document.querySelectorAll(".highlight code, .highlight-ipynb pre")];
+  // Colours as they are once Material's 125 ms colour transitions have ended.
+  const still = document.head.appendChild(document.createElement("style"));
+  still.textContent = "* { transition: none !important; }";
+  for (const name of ["default", "slate"]) {
+    body.setAttribute("data-md-color-scheme", name);
+    for (const block of [blocks.find(b => b.closest(".highlight")),
+                         blocks.find(b => b.closest(".highlight-ipynb"))].filter(Boolean)) {
+      for (const cls of ["n", "w"]) {
+        // Compared with plain text beside it: a span without a class.
+        const [span, plain] = [document.createElement("span"), document.createElement("span")];
+        span.className = cls;
+        span.textContent = plain.textContent = cls == "n" ? "x" : " ";
+        block.append(span, plain);
+        const [a, b] = [getComputedStyle(span), getComputedStyle(plain)];
+        const same = cls == "n" ? ["color", "font-weight", "font-style", "text-decoration-line"]
+                                : ["text-decoration-line"];
+        for (const property of same)
+          if (a[property] !== b[property])
+            differ.push(`${name} .${cls} ${property}: ${a[property]} vs ${b[property]}`);
+        if (a["background-color"] !== "rgba(0, 0, 0, 0)" || a["border-style"] !== "none")
+          differ.push(`${name} .${cls} draws a background or border`);
+        span.remove(), plain.remove();
+      }
+    }
+  }
+  body.setAttribute("data-md-color-scheme", scheme);
+  still.remove();
+  return blocks.length ? differ : ["no code block"];
+}"""
+
+#: What the page itself loaded: the resources the browser fetched, as paths of the site.
+LOADED = "() => performance.getEntriesByType('resource').map(e => e.name)"
+
+
 def look_at_everything(tab, lang: str, page: Path) -> dict:
     """Every check on a page from one visit: a page load costs about a second of CPU."""
     seen = look_at(tab)
+    seen["loaded"] = tab.evaluate(LOADED)  # before anything is clicked
+    if page in PLAIN_SPAN_PAGES:
+        seen["plain_spans_differ"] = tab.evaluate(PLAIN_SPANS_LOOK_THE_SAME)
     seen["copied"] = press_copy(tab, lang, page)
     seen["phone_width"] = phone_width(tab)
     seen["found"] = search(tab, lang, page)  # last: the search changes the page
@@ -200,6 +267,13 @@ def tour(browser, served_site) -> dict:
             landed.append(switch_language(tab.page, served_site, DEFAULT))
         seen[DEFAULT, page]["landed"] = landed
         seen[DEFAULT, page]["failed_after_switching"] = tab.drain()["failed"]
+        if page == Path("index.md"):  # searched in both languages: open a result of each
+            for lang in LANGUAGES:
+                if lang != DEFAULT:
+                    switch_language(tab.page, served_site, lang)
+                seen[lang, page]["highlighted"] = highlighted_after_search(tab.page, lang)
+                tab.go(url_of(DEFAULT, page))
+            seen[DEFAULT, page]["failed_after_highlighting"] = tab.drain()["failed"]
         tab.page.close()
     rest = [key for key in EVERY_PAGE if key not in seen]
     for start in range(0, len(rest), BATCH):
@@ -256,6 +330,7 @@ def test_clicking_the_language_switch_goes_there_and_back(tour, served_site, pag
         there_and_back += [target, DEFAULT]
     assert seen["landed"] == [f"{served_site}/{url_of(lang, page)}" for lang in there_and_back]
     assert seen["failed_after_switching"] == []
+    assert seen.get("failed_after_highlighting", []) == []
 
 
 @pytest.mark.parametrize("lang, page", EVERY_PAGE, ids=ids)
@@ -279,3 +354,30 @@ def test_copy_button_copies_exactly_the_code_that_runs(tour, lang, what, page, n
 def test_search_finds_the_right_page_first(tour, served_site, lang, query, first):
     top = tour[lang, Path("index.md")]["found"][query].split("?")[0].split("#")[0]
     assert top == f"{served_site}/{first}"
+
+
+@pytest.mark.parametrize("lang, page", EVERY_PAGE, ids=ids)
+def test_page_loads_no_search_index_and_weighs_at_most_500_kib(tour, site, served_site, lang, page):
+    """What a phone downloads before its reader searches, compressed as GitHub Pages
+    serves it: the page and what it loaded, but not the search index (overrides/main.html)."""
+    loaded = [url.removeprefix(served_site + "/").split("?")[0].split("#")[0]
+              for url in tour[lang, page]["loaded"] if url.startswith(served_site)]
+    assert not [path for path in loaded if path.endswith("search_index.json")]
+    files = [site / url_of(lang, page) / "index.html"] + [
+        site / (path + "index.html" if path.endswith("/") or not path else path) for path in loaded]
+    weight = sum(len(gzip.compress(f.read_bytes())) for f in set(files))
+    assert weight <= 500 * 1024, f"{weight / 1024:.0f} KiB"
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_search_loads_its_index_when_opened_and_marks_the_terms(tour, served_site, lang):
+    seen = tour[lang, Path("index.md")]["highlighted"]
+    assert "?h=" in seen["url"] and not seen["url"].endswith("?h=")
+    assert seen["marked"]
+    assert all(text.lower() in seen["query"].lower() for text in seen["marked"])
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+@pytest.mark.parametrize("page", PLAIN_SPAN_PAGES, ids=ids)
+def test_code_looks_the_same_without_name_and_space_spans(tour, lang, page):
+    assert tour[lang, page]["plain_spans_differ"] == []
