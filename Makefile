@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 READY  := $(VENV)/.ready-$(shell cksum < requirements.txt | cut -d' ' -f1)
 export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: serve test versions site outputs bench clean
+.PHONY: serve test versions site phone outputs bench clean
 
 serve: $(READY)    ## serve the site, both languages, on http://127.0.0.1:8000
 	$(BIN)/mkdocs serve --dev-addr 127.0.0.1:8000
@@ -31,6 +31,9 @@ versions: $(READY) ## every page's blocks under the other supported torch releas
 
 site: $(READY)     ## the strict build in site/ (SITE_URL and REPO_URL say where it is hosted)
 	$(BIN)/mkdocs build --strict
+
+phone: site        ## Lighthouse's phone audit of every page (tests/phone.py; needs node, npm)
+	$(BIN)/python tests/phone.py site
 
 outputs: $(READY)  ## rewrite the pages' `#>` output lines from what the code prints
 	$(BIN)/python -m pytest docs --update-outputs -q
