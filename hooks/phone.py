@@ -20,6 +20,7 @@ neither plugin has a setting for either:
 
 from __future__ import annotations
 
+import functools
 import re
 
 import tinycss2
@@ -40,39 +41,98 @@ def plain_code(html: str) -> str:
     return CODE_BLOCK.sub(lambda m: m[1] + PLAIN_SPAN.sub(r"\1", m[2]) + m[3], html)
 
 
-def _selectors(prelude) -> list[str]:
-    """A rule's selector list, split at its top-level commas."""
-    parts, depth, current = [], 0, []
-    for token in prelude:
-        if token.type == "literal" and token.value == "," and depth == 0:
-            parts.append(tinycss2.serialize(current).strip())
-            current = []
-            continue
-        current.append(token)
-    parts.append(tinycss2.serialize(current).strip())
-    return [p for p in parts if p]
+class Rule:
+    """A style rule, parsed once: its selectors, each with the classes it
+    names, and its declarations, each with the custom properties it reads."""
+
+    def __init__(self, rule):
+        # Commas inside :is(...) and the like are inside function tokens: the
+        # top-level ones separate the selectors.
+        selectors, current = [], []
+        for token in rule.prelude + [None]:
+            if token is None or (token.type == "literal" and token.value == ","):
+                text = tinycss2.serialize(current).strip()
+                if text:
+                    selectors.append((text, frozenset(CLASS_IN_SELECTOR.findall(text))))
+                current = []
+            else:
+                current.append(token)
+        self.selectors = selectors
+        self.declarations = []
+        for d in tinycss2.parse_blocks_contents(rule.content, True, True):
+            text = d.serialize()
+            name = d.name if d.type == "declaration" and d.name.startswith("--") else None
+            self.declarations.append((name, text, frozenset(VAR.findall(text))))
 
 
-def _used_rules(rules, classes: set[str], read: set[str] | None) -> str:
-    """The rules whose selectors name only classes in ``classes``, and of their
-    custom properties (``--x: ...``) those in ``read`` (all, if it is None)."""
-    kept = []
+class Group:
+    """An @media or @supports rule and the rules inside it."""
+
+    def __init__(self, rule):
+        self.prelude = f"@{rule.at_keyword}{tinycss2.serialize(rule.prelude)}"
+        self.rules = _parse(tinycss2.parse_rule_list(rule.content, True, True))
+
+
+def _parse(rules) -> list:
+    parsed = []
     for rule in rules:
         if rule.type == "qualified-rule":
-            selectors = [s for s in _selectors(rule.prelude)
-                         if set(CLASS_IN_SELECTOR.findall(s)) <= classes]
-            declarations = [d.serialize() for d in tinycss2.parse_blocks_contents(rule.content, True, True)
-                            if d.type != "declaration" or not d.name.startswith("--")
-                            or read is None or d.name in read]
-            if selectors and declarations:
-                kept.append(f"{','.join(selectors)}{{{';'.join(declarations)}}}")
+            parsed.append(Rule(rule))
         elif rule.type == "at-rule" and rule.lower_at_keyword in ("media", "supports") and rule.content:
-            inner = _used_rules(tinycss2.parse_rule_list(rule.content, True, True), classes, read)
-            if inner:
-                kept.append(f"@{rule.at_keyword}{tinycss2.serialize(rule.prelude)}{{{inner}}}")
+            parsed.append(Group(rule))
         elif rule.type == "at-rule" and rule.lower_at_keyword != "charset":
-            kept.append(rule.serialize())
-    return "".join(kept)
+            parsed.append(rule.serialize())
+    return parsed
+
+
+@functools.lru_cache(maxsize=16)  # every notebook page inlines the same sheets
+def parsed_sheet(css: str) -> list:
+    return _parse(tinycss2.parse_stylesheet(css, True, True))
+
+
+def _used(rules: list, classes: set[str]) -> list:
+    """The rules with only their selectors that name classes in ``classes``."""
+    used = []
+    for rule in rules:
+        if isinstance(rule, Rule):
+            selectors = [text for text, named in rule.selectors if named <= classes]
+            if selectors:
+                used.append((",".join(selectors), rule.declarations))
+        elif isinstance(rule, Group):
+            inner = _used(rule.rules, classes)
+            if inner:
+                used.append((rule.prelude, inner))
+        else:
+            used.append(rule)
+    return used
+
+
+def _declarations(used: list):
+    for item in used:
+        if isinstance(item, tuple):
+            head, body = item
+            if body and isinstance(body[0], tuple) and len(body[0]) == 3:
+                yield from body
+            else:
+                yield from _declarations(body)
+
+
+def _serialize(used: list, read: set[str]) -> str:
+    out = []
+    for item in used:
+        if isinstance(item, str):
+            out.append(item)
+            continue
+        head, body = item
+        if body and isinstance(body[0], tuple) and len(body[0]) == 3:
+            kept = [text for name, text, _ in body if name is None or name in read]
+            if kept:
+                out.append(f"{head}{{{';'.join(kept)}}}")
+        else:
+            inner = _serialize(body, read)
+            if inner:
+                out.append(f"{head}{{{inner}}}")
+    return "".join(out)
 
 
 def slim_styles(html: str) -> str:
@@ -81,17 +141,21 @@ def slim_styles(html: str) -> str:
     classes = {name for value in CLASS_ATTRIBUTE.findall(outside) for name in value.split()}
     # The page around the content is Material's, whose classes all start with md-.
     classes |= {name for name in CLASS_IN_SELECTOR.findall(html) if name.startswith("md-")}
-    sheets = [tinycss2.parse_stylesheet(m[2], True, True) for m in STYLE.finditer(html)]
-    # Then drop the custom properties nothing reads, until none is left: a
-    # property may be read only by one that was dropped. Sheets read each
-    # other's properties, so all are cut together.
-    read, cut = None, None
+    sheets = [_used(parsed_sheet(m[2]), classes) for m in STYLE.finditer(html)]
+    # A custom property (--x: ...) is kept when something kept reads it: the
+    # page itself, a declaration of another property, or a custom property
+    # that is kept. Sheets read each other's properties, so all count.
+    declarations = [d for used in sheets for d in _declarations(used)]
+    read = set(VAR.findall(outside))
+    for name, _, reads in declarations:
+        if name is None:
+            read |= reads
     while True:
-        slimmer = [_used_rules(rules, classes, read) for rules in sheets]
-        if slimmer == cut:
+        more = {var for name, _, reads in declarations if name in read for var in reads} - read
+        if not more:
             break
-        cut, read = slimmer, set(VAR.findall("".join(slimmer) + outside))
-    rest = iter(cut)
+        read |= more
+    rest = iter([_serialize(used, read) for used in sheets])
     return STYLE.sub(lambda m: m[1] + next(rest) + m[3], html)
 
 
