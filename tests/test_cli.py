@@ -1,4 +1,8 @@
-"""python -m snippets.linear_regression: its report, and one clear line for bad input."""
+"""python -m snippets.linear_regression: one clear line for bad input.
+
+Its report is checked where a reader sees it: the console block of
+docs/en/index.md, which the harness runs and compares line by line.
+"""
 
 import os
 import subprocess
@@ -11,16 +15,6 @@ from snippets import device as device_module
 from snippets.linear_regression import PROG, main
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def test_every_stage_prints_the_least_squares_numbers(capsys):
-    assert cli.run(main, PROG, ["--device", "cpu"]) == 0
-    rows = capsys.readouterr().out.splitlines()
-    assert rows[0] == "device: cpu, epochs: 1000, lr: 0.1, seed: 42"
-    stages = rows[2:8]
-    assert len(stages) == 6
-    assert all(row.split()[-2:] == ["1.0235", "1.9690"] for row in stages), stages
-    assert rows[8].startswith("validation MSE of the nn.Linear model: 0.0")
 
 
 @pytest.mark.parametrize("args, message", [
