@@ -75,7 +75,7 @@ TEXT_OUTSIDE_CODE = """() => {
 
 
 def look_at(tab) -> dict:
-    """What the page tests check on a page, at desktop width."""
+    """What the page tests check on a page, at whatever width it was loaded."""
     return {
         "lang": tab.get_attribute("html", "lang"),
         "h1": tab.locator("article h1").count(),
@@ -91,9 +91,14 @@ def look_at(tab) -> dict:
     }
 
 
+#: A phone's screen: the tour loads pages at this size, as a phone does.
+PHONE = {"width": 375, "height": 800}
+
+
 def phone_width(tab) -> int:
     """How wide the page is laid out on a phone's 375 px screen."""
-    tab.set_viewport_size({"width": 375, "height": 800})
+    if tab.viewport_size != PHONE:  # after a language switch, made at desktop width
+        tab.set_viewport_size(PHONE)
     return tab.evaluate("document.documentElement.scrollWidth")
 
 
@@ -251,7 +256,7 @@ def tour(browser, served_site) -> dict:
     A page of SWITCHED is visited in its default language, and its twin is
     reached by clicking the language switch; a click back comes home again.
     """
-    context = browser.new_context(viewport={"width": 1280, "height": 900},
+    context = browser.new_context(viewport=PHONE,
                                   permissions=["clipboard-read", "clipboard-write"])
     seen = {}
     for page in map(Path, SWITCHED):
