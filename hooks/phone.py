@@ -4,15 +4,20 @@ Material's script measures the page several times while it starts (each code
 block's width, the header's size, the colour scheme), and each measurement
 makes the browser recompute the style and layout of every element. On a
 chapter most elements are the spans Pygments wraps around tokens, so the
-cost of loading a page grows with them. Two things here cut them, and
-neither plugin has a setting for either:
+cost of loading a page grows with them. What is done here, none of which
+the plugins have a setting for:
 
 * Names (``n``) and whitespace (``w``) in code blocks lose their spans.
   Material colours ``.highlight .n`` with the code's own text colour, in both
-  colour schemes, and gives ``.w`` no style; in notebook cells
-  (``.highlight-ipynb``, mkdocs-jupyter's theme) ``.n`` has no rule and
-  ``.w`` the cell's own colour. The page looks the same, with a third fewer
-  elements (tests/test_site.py checks both themes still read so).
+  colour schemes; in notebook cells (``.highlight-ipynb``, mkdocs-jupyter's
+  theme) ``.n`` has no rule. A ``.w`` span holds only whitespace, and neither
+  theme gives it a background or a line. The page looks the same, with a
+  third fewer elements (tests/test_browser.py checks both themes).
+* Each code block carries its number of lines (``style="--lines: N"``), so
+  that the browser can skip the style and layout of blocks off screen
+  (``content-visibility``, overrides/main.html) and still reserve their
+  height, which is the number of lines times the line height
+  (tests/test_browser.py checks that it is).
 * mkdocs-jupyter inlines JupyterLab's whole style sheet (about 570 KB) into
   every notebook page. Only the rules whose classes the page uses, and the
   custom properties those rules read, are kept.
@@ -37,8 +42,16 @@ VAR = re.compile(r"var\(\s*(--[\w-]+)")
 
 
 def plain_code(html: str) -> str:
-    """The site's code blocks without spans that change nothing on screen."""
-    return CODE_BLOCK.sub(lambda m: m[1] + PLAIN_SPAN.sub(r"\1", m[2]) + m[3], html)
+    """The site's code blocks without spans that change nothing on screen, each
+    telling the style sheet its number of lines (overrides/main.html)."""
+    def block(match: re.Match) -> str:
+        opening, body, closing = match[1], PLAIN_SPAN.sub(r"\1", match[2]), match[3]
+        text = body.removesuffix("</code>").rstrip("\n")
+        lines = f' style="--lines: {text.count(chr(10)) + 1}"'
+        if body.startswith("<span></span><code>"):  # Material's: the lines are in <code>
+            return opening + body.replace("<code>", f"<code{lines}>", 1) + closing
+        return opening.removesuffix("<pre>") + f"<pre{lines}>" + body + closing  # a notebook cell's
+    return CODE_BLOCK.sub(block, html)
 
 
 class Rule:

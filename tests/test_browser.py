@@ -179,7 +179,8 @@ def highlighted_after_search(tab, lang: str) -> dict:
 
 
 #: Pages whose code blocks are checked to look the same without the spans
-#: hooks/phone.py removes: a chapter (Material's theme) and a notebook (mkdocs-jupyter's).
+#: hooks/phone.py removes, and to reserve their height while off screen: a
+#: chapter (Material's theme) and a notebook (mkdocs-jupyter's).
 PLAIN_SPAN_PAGES = [Path("autograd.md"), Path("notebooks/crop-yield.md")]
 PLAIN_SPANS_LOOK_THE_SAME = """() => {
   // A name span (n) must look like the text around it; a whitespace span (w)
@@ -216,6 +217,24 @@ PLAIN_SPANS_LOOK_THE_SAME = """() => {
   return blocks.length ? differ : ["no code block"];
 }"""
 
+#: How far, in pixels, the height each code block reserves while off screen
+#: (contain-intrinsic-height: its lines times 1.4em, overrides/main.html) is
+#: from its height on screen.
+RESERVED_HEIGHT_ERROR = """() => {
+  const shown = document.head.appendChild(document.createElement("style"));
+  shown.textContent = "code[style], pre[style] { content-visibility: visible !important; }";
+  const errors = [...document.querySelectorAll(".md-typeset .highlight code[style], .highlight-ipynb pre[style]")]
+    .filter(e => e.getClientRects().length)  // not inside a closed <details>
+    .map(e => {
+      const s = getComputedStyle(e);
+      const content = e.clientHeight - parseFloat(s.paddingTop) - parseFloat(s.paddingBottom);
+      const reserved = parseFloat(s.containIntrinsicHeight.replace("auto", ""));
+      return [Math.abs(content - reserved), reserved];
+    });
+  shown.remove();
+  return errors;
+}"""
+
 #: What the page itself loaded: the resources the browser fetched, as paths of the site.
 LOADED = "() => performance.getEntriesByType('resource').map(e => e.name)"
 
@@ -226,6 +245,7 @@ def look_at_everything(tab, lang: str, page: Path) -> dict:
     seen["loaded"] = tab.evaluate(LOADED)  # before anything is clicked
     if page in PLAIN_SPAN_PAGES:
         seen["plain_spans_differ"] = tab.evaluate(PLAIN_SPANS_LOOK_THE_SAME)
+        seen["reserved_height_error"] = tab.evaluate(RESERVED_HEIGHT_ERROR)
     seen["copied"] = press_copy(tab, lang, page)
     seen["phone_width"] = phone_width(tab)
     seen["found"] = search(tab, lang, page)  # last: the search changes the page
@@ -275,9 +295,8 @@ def tour(browser, served_site) -> dict:
         if page == Path("index.md"):  # searched in both languages: open a result of each
             for lang in LANGUAGES:
                 if lang != DEFAULT:
-                    switch_language(tab.page, served_site, lang)
+                    tab.go(url_of(lang, page))
                 seen[lang, page]["highlighted"] = highlighted_after_search(tab.page, lang)
-                tab.go(url_of(DEFAULT, page))
             seen[DEFAULT, page]["failed_after_highlighting"] = tab.drain()["failed"]
         tab.page.close()
     rest = [key for key in EVERY_PAGE if key not in seen]
@@ -386,3 +405,12 @@ def test_search_loads_its_index_when_opened_and_marks_the_terms(tour, served_sit
 @pytest.mark.parametrize("page", PLAIN_SPAN_PAGES, ids=ids)
 def test_code_looks_the_same_without_name_and_space_spans(tour, lang, page):
     assert tour[lang, page]["plain_spans_differ"] == []
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+@pytest.mark.parametrize("page", PLAIN_SPAN_PAGES, ids=ids)
+def test_code_off_screen_reserves_its_height(tour, lang, page):
+    """Nothing jumps when a block is laid out as it scrolls into view."""
+    errors = tour[lang, page]["reserved_height_error"]
+    # Line boxes are rounded: a few pixels over a block of thousands.
+    assert errors and all(error < 2 + reserved / 1000 for error, reserved in errors), errors
