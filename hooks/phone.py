@@ -46,8 +46,8 @@ def plain_code(html: str) -> str:
     telling the style sheet its number of lines (overrides/main.html)."""
     def block(match: re.Match) -> str:
         opening, body, closing = match[1], PLAIN_SPAN.sub(r"\1", match[2]), match[3]
-        text = body.removesuffix("</code>").rstrip("\n")
-        lines = f' style="--lines: {text.count(chr(10)) + 1}"'
+        count = body.removesuffix("</code>").rstrip("\n").count("\n") + 1
+        lines = f' style="--lines: {count}"'
         if body.startswith("<span></span><code>"):  # Material's: the lines are in <code>
             return opening + body.replace("<code>", f"<code{lines}>", 1) + closing
         return opening.removesuffix("<pre>") + f"<pre{lines}>" + body + closing  # a notebook cell's
@@ -103,48 +103,45 @@ def parsed_sheet(css: str) -> list:
     return _parse(tinycss2.parse_stylesheet(css, True, True))
 
 
-def _used(rules: list, classes: set[str]) -> list:
-    """The rules with only their selectors that name classes in ``classes``."""
+def _used(rules: list, classes: set[str]) -> list[tuple]:
+    """The rules with only their selectors that name classes in ``classes``, as
+    ("rule", selectors, declarations), ("group", prelude, rules) or ("raw", text, None)."""
     used = []
     for rule in rules:
         if isinstance(rule, Rule):
             selectors = [text for text, named in rule.selectors if named <= classes]
             if selectors:
-                used.append((",".join(selectors), rule.declarations))
+                used.append(("rule", ",".join(selectors), rule.declarations))
         elif isinstance(rule, Group):
             inner = _used(rule.rules, classes)
             if inner:
-                used.append((rule.prelude, inner))
+                used.append(("group", rule.prelude, inner))
         else:
-            used.append(rule)
+            used.append(("raw", rule, None))
     return used
 
 
-def _declarations(used: list):
-    for item in used:
-        if isinstance(item, tuple):
-            head, body = item
-            if body and isinstance(body[0], tuple) and len(body[0]) == 3:
-                yield from body
-            else:
-                yield from _declarations(body)
+def _declarations(used: list[tuple]):
+    for kind, _, body in used:
+        if kind == "rule":
+            yield from body
+        elif kind == "group":
+            yield from _declarations(body)
 
 
-def _serialize(used: list, read: set[str]) -> str:
+def _serialize(used: list[tuple], read: set[str]) -> str:
+    """The used rules as CSS, with only the custom properties in ``read``."""
     out = []
-    for item in used:
-        if isinstance(item, str):
-            out.append(item)
+    for kind, head, body in used:
+        if kind == "raw":
+            out.append(head)
             continue
-        head, body = item
-        if body and isinstance(body[0], tuple) and len(body[0]) == 3:
-            kept = [text for name, text, _ in body if name is None or name in read]
-            if kept:
-                out.append(f"{head}{{{';'.join(kept)}}}")
+        if kind == "rule":
+            inner = ";".join(text for name, text, _ in body if name is None or name in read)
         else:
             inner = _serialize(body, read)
-            if inner:
-                out.append(f"{head}{{{inner}}}")
+        if inner:
+            out.append(f"{head}{{{inner}}}")
     return "".join(out)
 
 
