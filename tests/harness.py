@@ -190,10 +190,14 @@ def _interleaved(group: list[str], actual: list[str]) -> list[str] | None:
     "connected" lines under torchrun, in torch 2.10)."""
     need = sum(len(line) + 1 for line in group)
     taken: list[str] = []
-    while len(taken) < len(actual) and sum(len(line) + 1 for line in taken) < need:
-        taken.append(actual[len(taken)])
-    same = collections.Counter("\n".join(taken)) == collections.Counter("\n".join(group))
-    return taken if same and sum(len(line) + 1 for line in taken) == need else None
+    size = 0
+    for line in actual:
+        if size >= need:
+            break
+        taken.append(line)
+        size += len(line) + 1
+    same = size == need and collections.Counter("\n".join(taken)) == collections.Counter("\n".join(group))
+    return taken if same else None
 
 
 def _diff(expected: list[str], actual: list[str]) -> str:
