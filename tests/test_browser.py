@@ -240,6 +240,27 @@ RESERVED_HEIGHT_ERROR = """() => {
 LOADED = "() => performance.getEntriesByType('resource').map(e => e.name)"
 
 
+#: The colour scheme as the page states it: the body's palette, the
+#: color-scheme meta tags, and whether the body is still marked as switching.
+COLOURS = """() => ({
+  scheme: document.body.getAttribute("data-md-color-scheme"),
+  header: getComputedStyle(document.querySelector("[data-md-component=header]")).colorScheme,
+  metas: [...document.querySelectorAll("meta[name=color-scheme]")].map(m => m.content),
+  switching: document.body.hasAttribute("data-md-color-switching"),
+})"""
+
+
+def switch_colours(tab) -> list[dict]:
+    """The colours as loaded, after a click on the palette's toggle, and after a
+    click back (overrides/main.html makes the palette's start-up marks early)."""
+    seen = [tab.evaluate(COLOURS)]
+    for _ in range(2):
+        tab.click("form[data-md-component=palette] label:not([hidden])")
+        tab.wait_for_function("() => !document.body.hasAttribute('data-md-color-switching')")
+        seen.append(tab.evaluate(COLOURS))
+    return seen
+
+
 def look_at_everything(tab, lang: str, page: Path) -> dict:
     """Every check on a page from one visit: a page load costs about a second of CPU."""
     seen = look_at(tab)
@@ -249,6 +270,8 @@ def look_at_everything(tab, lang: str, page: Path) -> dict:
         seen["reserved_height_error"] = tab.evaluate(RESERVED_HEIGHT_ERROR)
     seen["copied"] = press_copy(tab, lang, page)
     seen["phone_width"] = phone_width(tab)
+    if page == Path("index.md"):
+        seen["colours"] = switch_colours(tab)
     seen["found"] = search(tab, lang, page)  # last: the search changes the page
     return seen
 
@@ -420,3 +443,14 @@ def test_code_off_screen_reserves_its_height(tour, lang, page):
     errors = tour[lang, page]["reserved_height_error"]
     # Line boxes are rounded: a few pixels over a block of thousands.
     assert errors and all(error < 2 + reserved / 1000 for error, reserved in errors), errors
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_colour_switch_changes_the_scheme_and_the_browsers_colour_scheme(tour, lang):
+    """One color-scheme meta tag, which follows the palette: the page's own one,
+    made early to spare a restyle, is gone once Material's exists."""
+    loaded, switched, back = tour[lang, Path("index.md")]["colours"]
+    for seen in (loaded, switched, back):
+        assert seen["metas"] == [seen["header"]] and not seen["switching"], seen
+    assert (loaded["scheme"], switched["scheme"], back["scheme"]) == ("default", "slate", "default")
+    assert (loaded["header"], switched["header"]) == ("light", "dark")
