@@ -21,6 +21,7 @@ try {
       tbt: audit("total-blocking-time"),
       lcp: audit("largest-contentful-paint"),
       bytes: audit("total-byte-weight"),
+      benchmark: lhr.environment.benchmarkIndex,
       requests: lhr.audits["network-requests"].details.items.map((item) => item.url),
     }));
   }
