@@ -273,9 +273,19 @@ def jump_to_sections(tab) -> dict[str, float]:
     of the window, when a link to it is followed (the table of contents')."""
     landed = {}
     for name in tab.evaluate(AFTER_DEFERRED):
-        tab.evaluate("name => { location.hash = name; }", name)
-        tab.wait_for_timeout(300)  # the skipped tables near the screen are laid out
-        landed[name] = tab.evaluate("name => document.getElementById(name).getBoundingClientRect().top", name)
+        # Skipped tables that near the screen are laid out a frame or more
+        # later: the heading's place is read once it has held for four frames.
+        landed[name] = tab.evaluate("""name => new Promise(done => {
+          location.hash = name;
+          const heading = document.getElementById(name);
+          let last = NaN, held = 0;
+          (function frame() {
+            const top = heading.getBoundingClientRect().top;
+            held = top === last ? held + 1 : 0;
+            last = top;
+            if (held >= 4) done(top); else requestAnimationFrame(frame);
+          })();
+        })""", name)
     tab.evaluate("() => { history.replaceState(null, '', location.pathname); scrollTo(0, 0); }")
     return landed
 
