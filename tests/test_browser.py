@@ -271,19 +271,23 @@ AFTER_DEFERRED = """() => [...document.querySelectorAll("h2[id]")].filter(h =>
 def jump_to_sections(tab) -> dict[str, float]:
     """Where each section after a skipped table lands, in pixels from the top
     of the window, when a link to it is followed (the table of contents')."""
+    names = tab.evaluate(AFTER_DEFERRED)
+    if not names:
+        return {}
     landed = {}
-    for name in tab.evaluate(AFTER_DEFERRED):
+    for name in names:
         # Skipped tables that near the screen are laid out a frame or more
-        # later: the heading's place is read once it has held for four frames.
+        # later: the heading's place is read once it has held for four frames
+        # (or after 120 frames, two seconds, where it never holds still).
         landed[name] = tab.evaluate("""name => new Promise(done => {
           location.hash = name;
           const heading = document.getElementById(name);
-          let last = NaN, held = 0;
+          let last = NaN, held = 0, frames = 0;
           (function frame() {
             const top = heading.getBoundingClientRect().top;
             held = top === last ? held + 1 : 0;
             last = top;
-            if (held >= 4) done(top); else requestAnimationFrame(frame);
+            if (held >= 4 || ++frames >= 120) done(top); else requestAnimationFrame(frame);
           })();
         })""", name)
     tab.evaluate("() => { history.replaceState(null, '', location.pathname); scrollTo(0, 0); }")
