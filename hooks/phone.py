@@ -18,9 +18,6 @@ the plugins have a setting for:
   (``content-visibility``, overrides/main.html) and still reserve their
   height, which is the number of lines times the line height
   (tests/test_browser.py checks that it is).
-* A table after the page's second section heading is marked
-  (``data-deferred``), so that the browser skips its style and layout until
-  it nears the screen (overrides/main.html).
 * mkdocs-jupyter inlines JupyterLab's whole style sheet (about 570 KB) into
   every notebook page. Only the rules whose classes the page uses, and the
   custom properties those rules read, are kept.
@@ -172,16 +169,7 @@ def slim_styles(html: str) -> str:
     return STYLE.sub(lambda m: m[1] + next(rest) + m[3], html)
 
 
-def defer_late_tables(html: str) -> str:
-    """The tables after the page's second section heading, marked."""
-    first = html.find("<h2")
-    second = html.find("<h2", first + 1) if first >= 0 else -1
-    if second < 0:
-        return html
-    return html[:second] + html[second:].replace("<table>", "<table data-deferred>")
-
-
 def on_page_content(html: str, page, **_) -> str:
     if "jupyter-wrapper" in html:
         html = slim_styles(html)
-    return defer_late_tables(plain_code(html))
+    return plain_code(html)

@@ -262,16 +262,18 @@ def switch_colours(tab) -> list[dict]:
 
 
 #: The sections that follow a table the browser skips until it nears the
-#: screen (table[data-deferred], overrides/main.html).
-AFTER_DEFERRED = """() => [...document.querySelectorAll("h2[id]")].filter(h =>
-  [...document.querySelectorAll("table[data-deferred]")].some(t =>
-    t.compareDocumentPosition(h) & Node.DOCUMENT_POSITION_FOLLOWING)).map(h => h.id)"""
+#: screen (the selector is overrides/main.html's).
+AFTER_SKIPPED = """() => {
+  const skipped = [...document.querySelectorAll(".md-typeset h2 ~ h2 ~ :is(table, .md-typeset__scrollwrap)")];
+  return [...document.querySelectorAll("h2[id]")].filter(h => skipped.some(t =>
+    t.compareDocumentPosition(h) & Node.DOCUMENT_POSITION_FOLLOWING)).map(h => h.id);
+}"""
 
 
 def jump_to_sections(tab) -> dict[str, float]:
     """Where each section after a skipped table lands, in pixels from the top
     of the window, when a link to it is followed (the table of contents')."""
-    names = tab.evaluate(AFTER_DEFERRED)
+    names = tab.evaluate(AFTER_SKIPPED)
     if not names:
         return {}
     landed = {}
