@@ -278,18 +278,19 @@ def jump_to_sections(tab) -> dict[str, float]:
         return {}
     landed = {}
     for name in names:
-        # Skipped tables that near the screen are laid out a frame or more
-        # later: the heading's place is read once it has held for four frames
-        # (or after 120 frames, two seconds, where it never holds still).
+        # Skipped tables that near the screen are laid out some frames later,
+        # and the heading can hold still a few frames before they are: its
+        # place is read once 300 ms have passed and it has held for four
+        # frames (or after two seconds, where it never holds still).
         landed[name] = tab.evaluate("""name => new Promise(done => {
           location.hash = name;
-          const heading = document.getElementById(name);
-          let last = NaN, held = 0, frames = 0;
+          const heading = document.getElementById(name), start = performance.now();
+          let last = NaN, held = 0;
           (function frame() {
-            const top = heading.getBoundingClientRect().top;
+            const top = heading.getBoundingClientRect().top, now = performance.now() - start;
             held = top === last ? held + 1 : 0;
             last = top;
-            if (held >= 4 || ++frames >= 120) done(top); else requestAnimationFrame(frame);
+            if ((held >= 4 && now >= 300) || now >= 2000) done(top); else requestAnimationFrame(frame);
           })();
         })""", name)
     tab.evaluate("() => { history.replaceState(null, '', location.pathname); scrollTo(0, 0); }")
