@@ -18,6 +18,13 @@ the plugins have a setting for:
   (``content-visibility``, overrides/main.html) and still reserve their
   height, which is the number of lines times the line height
   (tests/test_browser.py checks that it is).
+* Each table Material's script will put in a scrolling box (``<table>``
+  without a class) is first put in a box of its own, which makes no box on
+  screen (``display: contents``, overrides/main.html). Material's script
+  replaces the table by its box as the page starts, and a change to the
+  article's own children makes the browser restyle the whole article
+  (Material's rules on the article's children); inside this box, only the
+  table is restyled.
 * mkdocs-jupyter inlines JupyterLab's whole style sheet (about 570 KB) into
   every notebook page. Only the rules whose classes the page uses, and the
   custom properties those rules read, are kept.
@@ -34,6 +41,8 @@ import tinycss2
 CODE_BLOCK = re.compile(r'(<div class="(?:language-[\w-]+ highlight|highlight-ipynb[^"]*)"><pre>)'
                         r'(.*?)(</pre>)', re.S)
 PLAIN_SPAN = re.compile(r'<span class="[nw]">([^<]*)</span>')
+# A table as Material's script finds it (table:not([class])), whole: tables do not nest here.
+PLAIN_TABLE = re.compile(r"<table>.*?</table>", re.S)
 
 STYLE = re.compile(r"(<style[^>]*>)(.*?)(</style>)", re.S)
 CLASS_ATTRIBUTE = re.compile(r'class="([^"]*)"')
@@ -169,7 +178,12 @@ def slim_styles(html: str) -> str:
     return STYLE.sub(lambda m: m[1] + next(rest) + m[3], html)
 
 
+def boxed_tables(html: str) -> str:
+    """Each table Material's script will wrap, in a box of its own."""
+    return PLAIN_TABLE.sub(lambda m: f'<div class="table-box">{m[0]}</div>', html)
+
+
 def on_page_content(html: str, page, **_) -> str:
     if "jupyter-wrapper" in html:
         html = slim_styles(html)
-    return plain_code(html)
+    return boxed_tables(plain_code(html))

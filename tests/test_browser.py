@@ -250,6 +250,28 @@ COLOURS = """() => ({
 })"""
 
 
+#: Recorded from the first moment of each page (an init script): every
+#: change of value of <html>'s and <body>'s attributes that Material's start
+#: writes, each with whether the article had begun to be parsed. Those made
+#: before it restyle little; overrides/main.html makes them there.
+START_UP_MARKS = ["class", "data-js-focus-visible", "data-md-color-media", "data-md-color-scheme",
+                  "data-md-color-primary", "data-md-color-accent", "data-md-color-switching"]
+RECORD_START_UP = """window.startUp = [];
+new MutationObserver(records => {
+  const late = document.querySelector("article") !== null;
+  for (const r of records) {
+    const now = r.target.getAttribute(r.attributeName);
+    if (now !== r.oldValue && (r.target === document.documentElement || r.target === document.body))
+      window.startUp.push([r.target.localName, r.attributeName, r.oldValue, now, late]);
+  }
+}).observe(document, {subtree: true, attributes: true, attributeOldValue: true,
+                      attributeFilter: %s});""" % START_UP_MARKS
+
+#: Material's scrolling box of each table, and the box around it (hooks/phone.py).
+TABLE_BOXES = """() => [...document.querySelectorAll(".md-typeset__scrollwrap")].map(wrap =>
+  [wrap.parentElement.className, getComputedStyle(wrap.parentElement).display])"""
+
+
 def switch_colours(tab) -> list[dict]:
     """The colours as loaded, after a click on the palette's toggle, and after a
     click back (overrides/main.html makes the palette's start-up marks early)."""
@@ -264,7 +286,7 @@ def switch_colours(tab) -> list[dict]:
 #: The sections that follow a table the browser skips until it nears the
 #: screen (the selector is overrides/main.html's).
 AFTER_SKIPPED = """() => {
-  const skipped = [...document.querySelectorAll(".md-typeset h2 ~ h2 ~ :is(table, .md-typeset__scrollwrap)")];
+  const skipped = [...document.querySelectorAll(".md-typeset h2 ~ h2 ~ .table-box > :is(table, .md-typeset__scrollwrap)")];
   return [...document.querySelectorAll("h2[id]")].filter(h => skipped.some(t =>
     t.compareDocumentPosition(h) & Node.DOCUMENT_POSITION_FOLLOWING)).map(h => h.id);
 }"""
@@ -301,6 +323,8 @@ def look_at_everything(tab, lang: str, page: Path) -> dict:
     """Every check on a page from one visit: a page load costs about a second of CPU."""
     seen = look_at(tab)
     seen["loaded"] = tab.evaluate(LOADED)  # before anything is clicked
+    seen["start_up"] = tab.evaluate("window.startUp")
+    seen["table_boxes"] = tab.evaluate(TABLE_BOXES)
     if page in PLAIN_SPAN_PAGES:
         seen["plain_spans_differ"] = tab.evaluate(PLAIN_SPANS_LOOK_THE_SAME)
         seen["reserved_height_error"] = tab.evaluate(RESERVED_HEIGHT_ERROR)
@@ -339,6 +363,7 @@ def tour(browser, served_site) -> dict:
     """
     context = browser.new_context(viewport=PHONE,
                                   permissions=["clipboard-read", "clipboard-write"])
+    context.add_init_script(RECORD_START_UP)
     seen = {}
     for page in map(Path, SWITCHED):
         tab = Tab(context, served_site)
@@ -504,3 +529,40 @@ def test_colour_switch_changes_the_scheme_and_the_browsers_colour_scheme(tour, l
         assert seen["metas"] == [seen["header"]] and not seen["switching"], seen
     assert (loaded["scheme"], switched["scheme"], back["scheme"]) == ("default", "slate", "default")
     assert (loaded["header"], switched["header"]) == ("light", "dark")
+
+
+@pytest.mark.parametrize("lang, page", EVERY_PAGE, ids=ids)
+def test_starting_script_changes_nothing_on_html_or_body_once_the_article_is_parsed(tour, lang,
+                                                                                    page):
+    """Each such change makes the browser restyle the whole page (README, "Pages
+    on a phone"): the marks Material's start writes are made in the page's
+    head and header, and its palette mark is left out, on a light system (the
+    tour's) as on a dark one (below)."""
+    late = [change for change in tour[lang, page]["start_up"] if change[-1]]
+    assert late == []
+
+
+@pytest.mark.parametrize("lang, page", EVERY_PAGE, ids=ids)
+def test_each_tables_scrolling_box_is_in_a_box_of_its_own(tour, lang, page):
+    """Material's script puts each table in a scrolling box as the page starts:
+    inside a box that makes no box on screen, that change restyles the table
+    only, not the whole article."""
+    assert all(box == ["table-box", "contents"] for box in tour[lang, page]["table_boxes"])
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_a_dark_system_gets_the_dark_palette_before_the_article_with_one_colour_scheme_tag(
+        browser, served_site, lang):
+    """A reader whose system is dark and who has chosen nothing: the palette
+    Material's start would choose is set before the article is parsed, so
+    its start changes no colour."""
+    context = browser.new_context(viewport=PHONE, color_scheme="dark")
+    context.add_init_script(RECORD_START_UP)
+    tab = Tab(context, served_site)
+    tab.go(url_of(lang, Path("index.md")))
+    loaded, start_up = tab.page.evaluate(COLOURS), tab.page.evaluate("window.startUp")
+    context.close()
+    assert (loaded["scheme"], loaded["header"], loaded["metas"], loaded["switching"]) == (
+        "slate", "dark", ["dark"], False)
+    assert ["body", "data-md-color-scheme", "default", "slate", False] in start_up
+    assert [change for change in start_up if change[-1]] == []
