@@ -25,6 +25,10 @@ the plugins have a setting for:
   article's own children makes the browser restyle the whole article
   (Material's rules on the article's children); inside this box, only the
   table is restyled.
+* Every image in a page's content loads when it nears the screen
+  (``loading="lazy"``): a figure is an SVG document of its own, and the
+  largest (the descent path's contours, 1,229 elements) took the browser
+  longer to style than the page around it.
 * mkdocs-jupyter inlines JupyterLab's whole style sheet (about 570 KB) into
   every notebook page. Only the rules whose classes the page uses, and the
   custom properties those rules read, are kept.
@@ -41,6 +45,8 @@ import tinycss2
 CODE_BLOCK = re.compile(r'(<div class="(?:language-[\w-]+ highlight|highlight-ipynb[^"]*)"><pre>)'
                         r'(.*?)(</pre>)', re.S)
 PLAIN_SPAN = re.compile(r'<span class="[nw]">([^<]*)</span>')
+# An image of a page's content (Markdown's, a notebook's output) that says nothing of loading.
+IMAGE = re.compile(r"<img (?![^>]*\bloading=)")
 # A table as Material's script finds it (table:not([class])), whole: tables do not nest here.
 PLAIN_TABLE = re.compile(r"<table>.*?</table>", re.S)
 
@@ -183,7 +189,12 @@ def boxed_tables(html: str) -> str:
     return PLAIN_TABLE.sub(lambda m: f'<div class="table-box">{m[0]}</div>', html)
 
 
+def lazy_images(html: str) -> str:
+    """Each image of the content, loaded when it nears the screen."""
+    return IMAGE.sub('<img loading="lazy" ', html)
+
+
 def on_page_content(html: str, page, **_) -> str:
     if "jupyter-wrapper" in html:
         html = slim_styles(html)
-    return boxed_tables(plain_code(html))
+    return lazy_images(boxed_tables(plain_code(html)))

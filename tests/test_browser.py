@@ -75,9 +75,24 @@ TEXT_OUTSIDE_CODE = """() => {
 }"""
 
 
+#: How each image of the article is to load; then each is loaded, as if the
+#: reader had scrolled to it (hooks/phone.py makes them load lazily).
+LOAD_IMAGES = """async () => {
+  const images = [...document.querySelectorAll("img")];
+  const loading = images.filter(i => i.closest("article")).map(i => i.loading);
+  images.forEach(i => { i.loading = "eager"; });
+  await Promise.all(images.map(i => i.complete ? null : new Promise(done => {
+    i.addEventListener("load", done); i.addEventListener("error", done);
+  })));
+  return loading;
+}"""
+
+
 def look_at(tab) -> dict:
     """What the page tests check on a page, at whatever width it was loaded."""
+    loading = tab.evaluate(LOAD_IMAGES)
     return {
+        "image_loading": loading,
         "lang": tab.get_attribute("html", "lang"),
         "h1": tab.locator("article h1").count(),
         "no_alt": tab.eval_on_selector_all("img", "els => els.filter(e => !e.alt.trim()).length"),
@@ -417,6 +432,13 @@ def test_page_has_no_failed_request_console_error_or_broken_image(tour, lang, pa
 def test_page_has_its_language_one_title_and_described_figures(tour, lang, page):
     seen = tour[lang, page]
     assert (seen["lang"], seen["h1"], seen["no_alt"]) == (lang, 1, 0)
+
+
+@pytest.mark.parametrize("lang, page", EVERY_PAGE, ids=ids)
+def test_images_load_as_they_near_the_screen(tour, lang, page):
+    """A figure is an SVG document the browser styles and lays out as it
+    loads, wherever it is on the page: each waits until the reader nears it."""
+    assert set(tour[lang, page]["image_loading"]) <= {"lazy"}
 
 
 @pytest.mark.parametrize("lang, page", EVERY_PAGE, ids=ids)
