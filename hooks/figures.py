@@ -4,7 +4,10 @@ Each entry of ``snippets.figures.FIGURES`` becomes ``figures/<name>.svg`` in
 every language, drawn by the same code with its labels in that language
 (snippets/figure_text.py). It is a file of the build (mkdocs' File.generated),
 so a page links it as ``figures/<name>.svg`` whatever its language, and
-nothing drawn is committed. Drawing means training small models, so the SVGs
+nothing drawn is committed. Each ``<img>`` of a figure is given the figure's
+size (``width``, ``height``), so that the browser reserves its place before
+it loads: figures load as they near the screen (hooks/phone.py), and one of
+no size yet would move what follows it, a heading a link jumped to among it. Drawing means training small models, so the SVGs
 are cached under .cache/figures/<lang>, keyed by the snippets' source: a
 change to any snippet redraws them all, and an unchanged tree reuses them.
 """
@@ -12,6 +15,7 @@ change to any snippet redraws them all, and an unchanged tree reuses them.
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 
 from _shared import ROOT, importable, languages, snippets_key
@@ -61,3 +65,17 @@ def on_files(files, config):
         if files.get_file_from_path(src_uri) is None:
             files.append(File.generated(config, src_uri, abs_src_path=str(path)))
     return files
+
+
+# matplotlib's SVG states its size in points, of which a CSS pixel is 3/4.
+SVG_SIZE = re.compile(rb'<svg [^>]*?width="([\d.]+)pt" height="([\d.]+)pt"')
+FIGURE_IMAGE = re.compile(r'<img (?=[^>]*\bsrc="(?:\.\./)*figures/([\w-]+)\.svg")')
+
+
+def on_page_content(html, page, config, files):
+    language, _ = languages(config)
+    sizes = {}
+    for name, path in _render_all(language).items():
+        width, height = SVG_SIZE.search(path.read_bytes()[:2000]).groups()
+        sizes[name] = f'width="{round(float(width) * 4 / 3)}" height="{round(float(height) * 4 / 3)}" '
+    return FIGURE_IMAGE.sub(lambda m: "<img " + sizes[m[1]], html)

@@ -267,17 +267,21 @@ COLOURS = """() => ({
 
 #: Recorded from the first moment of each page (an init script): every
 #: change of value of <html>'s and <body>'s attributes that Material's start
-#: writes, each with whether the article had begun to be parsed. Those made
-#: before it restyle little; overrides/main.html makes them there.
+#: writes, and every write of a color-scheme meta tag (one restyles the page
+#: even when it writes the same scheme), each with whether the article had
+#: begun to be parsed. Those made before it restyle little;
+#: overrides/main.html makes them there.
 START_UP_MARKS = ["class", "data-js-focus-visible", "data-md-color-media", "data-md-color-scheme",
-                  "data-md-color-primary", "data-md-color-accent", "data-md-color-switching"]
+                  "data-md-color-primary", "data-md-color-accent", "data-md-color-switching",
+                  "content"]
 RECORD_START_UP = """window.startUp = [];
 new MutationObserver(records => {
   const late = document.querySelector("article") !== null;
   for (const r of records) {
-    const now = r.target.getAttribute(r.attributeName);
-    if (now !== r.oldValue && (r.target === document.documentElement || r.target === document.body))
-      window.startUp.push([r.target.localName, r.attributeName, r.oldValue, now, late]);
+    const now = r.target.getAttribute(r.attributeName), name = r.target.localName;
+    if (name === "meta" ? r.target.name === "color-scheme" :
+        now !== r.oldValue && (name === "html" || name === "body"))
+      window.startUp.push([name, r.attributeName, r.oldValue, now, late]);
   }
 }).observe(document, {subtree: true, attributes: true, attributeOldValue: true,
                       attributeFilter: %s});""" % START_UP_MARKS
@@ -287,29 +291,47 @@ TABLE_BOXES = """() => [...document.querySelectorAll(".md-typeset__scrollwrap")]
   [wrap.parentElement.className, getComputedStyle(wrap.parentElement).display])"""
 
 
+#: Each time the body is marked as switching colours (no transitions) or unmarked.
+RECORD_MARKS = """() => {
+  window.marks = [];
+  new MutationObserver(records => records.forEach(r =>
+    window.marks.push(r.oldValue === null ? "marked" : "unmarked")
+  )).observe(document.body, {attributes: true, attributeOldValue: true,
+                             attributeFilter: ["data-md-color-switching"]});
+}"""
+
+
 def switch_colours(tab) -> list[dict]:
     """The colours as loaded, after a click on the palette's toggle, and after a
-    click back (overrides/main.html makes the palette's start-up marks early)."""
+    click back, each with the switching marks the click made
+    (overrides/main.html leaves out only the palette's start-up mark)."""
     seen = [tab.evaluate(COLOURS)]
+    tab.evaluate(RECORD_MARKS)
     for _ in range(2):
         tab.click("form[data-md-component=palette] label:not([hidden])")
         tab.wait_for_function("() => !document.body.hasAttribute('data-md-color-switching')")
-        seen.append(tab.evaluate(COLOURS))
+        seen.append({**tab.evaluate(COLOURS), "marks": tab.evaluate("window.marks.splice(0)")})
     return seen
 
 
 #: The sections that follow a table the browser skips until it nears the
-#: screen (the selector is overrides/main.html's).
+#: screen (the selector is overrides/main.html's), and the first that follows
+#: the first image, which loads as it nears the screen (hooks/phone.py).
 AFTER_SKIPPED = """() => {
   const skipped = [...document.querySelectorAll(".md-typeset h2 ~ h2 ~ .table-box > :is(table, .md-typeset__scrollwrap)")];
-  return [...document.querySelectorAll("h2[id]")].filter(h => skipped.some(t =>
-    t.compareDocumentPosition(h) & Node.DOCUMENT_POSITION_FOLLOWING)).map(h => h.id);
+  const after = (e, h) => e.compareDocumentPosition(h) & Node.DOCUMENT_POSITION_FOLLOWING;
+  const names = [...document.querySelectorAll("h2[id]")].filter(h => skipped.some(t => after(t, h)));
+  const image = document.querySelector("article img");
+  const next = image && [...document.querySelectorAll("article :is(h2, h3)[id]")].find(h => after(image, h));
+  return [...names, ...(next && !names.includes(next) ? [next] : [])].map(h => h.id);
 }"""
 
 
-def jump_to_sections(tab) -> dict[str, float]:
-    """Where each section after a skipped table lands, in pixels from the top
-    of the window, when a link to it is followed (the table of contents')."""
+def jump_to_sections(tab) -> dict[str, tuple[float, bool]]:
+    """Where each of those sections lands when a link to it is followed (the
+    table of contents'): its heading's distance from the top of the window,
+    and whether the page is scrolled as far as it goes (a heading near the
+    end cannot come to the top)."""
     names = tab.evaluate(AFTER_SKIPPED)
     if not names:
         return {}
@@ -327,7 +349,8 @@ def jump_to_sections(tab) -> dict[str, float]:
             const top = heading.getBoundingClientRect().top, now = performance.now() - start;
             held = top === last ? held + 1 : 0;
             last = top;
-            if ((held >= 4 && now >= 300) || now >= 2000) done(top); else requestAnimationFrame(frame);
+            const end = scrollY >= document.documentElement.scrollHeight - innerHeight - 1;
+            if ((held >= 4 && now >= 300) || now >= 2000) done([top, end]); else requestAnimationFrame(frame);
           })();
         })""", name)
     tab.evaluate("() => { history.replaceState(null, '', location.pathname); scrollTo(0, 0); }")
@@ -336,7 +359,9 @@ def jump_to_sections(tab) -> dict[str, float]:
 
 def look_at_everything(tab, lang: str, page: Path) -> dict:
     """Every check on a page from one visit: a page load costs about a second of CPU."""
+    jumped = jump_to_sections(tab)  # first: look_at loads every image
     seen = look_at(tab)
+    seen["jumped"] = jumped
     seen["loaded"] = tab.evaluate(LOADED)  # before anything is clicked
     seen["start_up"] = tab.evaluate("window.startUp")
     seen["table_boxes"] = tab.evaluate(TABLE_BOXES)
@@ -347,7 +372,6 @@ def look_at_everything(tab, lang: str, page: Path) -> dict:
     seen["phone_width"] = phone_width(tab)
     if page == Path("index.md"):
         seen["colours"] = switch_colours(tab)
-    seen["jumped"] = jump_to_sections(tab)
     seen["found"] = search(tab, lang, page)  # last: the search changes the page
     return seen
 
@@ -530,15 +554,19 @@ def test_code_off_screen_reserves_its_height(tour, lang, page):
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
-def test_links_to_sections_after_a_skipped_table_land_on_them(tour, lang):
-    """A table off screen is laid out only when it nears the screen; a link to
-    a section below it still brings the section's heading to the top."""
+def test_links_to_sections_after_a_skipped_table_or_an_unloaded_image_land_on_them(tour, lang):
+    """A table off screen is laid out only when it nears the screen, and an
+    image loads only then; a link to a section below either still brings the
+    section's heading to the top."""
     jumped = {page: tour[lang, page]["jumped"] for page in pages(DEFAULT) if tour[lang, page]["jumped"]}
     assert len(jumped.get(Path("glossary.md"), {})) == 3, jumped  # H–L, M–R, S–W
+    with_images = {page for page in pages(DEFAULT) if tour[lang, page]["image_loading"]}
+    assert with_images and with_images <= set(jumped), (with_images, jumped)
     header = 48  # Material's header, fixed at the top (2.4rem)
     for page, landed in jumped.items():
-        for name, top in landed.items():
-            assert header <= top <= header + 40, (page, name, top)
+        for name, (top, end) in landed.items():
+            on_top = header <= top <= header + 40
+            assert on_top or (end and header <= top < PHONE["height"] / 2), (page, name, top, end)
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
@@ -550,16 +578,18 @@ def test_colour_switch_changes_the_scheme_and_the_browsers_colour_scheme(tour, l
     for seen in (loaded, switched, back):
         assert seen["metas"] == [seen["header"]] and not seen["switching"], seen
     assert (loaded["scheme"], switched["scheme"], back["scheme"]) == ("default", "slate", "default")
+    # each click's switch is marked, so that no colour transition runs, then unmarked
+    assert switched["marks"] == back["marks"] == ["marked", "unmarked"], (switched, back)
     assert (loaded["header"], switched["header"]) == ("light", "dark")
 
 
 @pytest.mark.parametrize("lang, page", EVERY_PAGE, ids=ids)
-def test_starting_script_changes_nothing_on_html_or_body_once_the_article_is_parsed(tour, lang,
-                                                                                    page):
+def test_start_changes_no_mark_nor_colour_scheme_tag_once_the_article_is_parsed(tour, lang, page):
     """Each such change makes the browser restyle the whole page (README, "Pages
     on a phone"): the marks Material's start writes are made in the page's
-    head and header, and its palette mark is left out, on a light system (the
-    tour's) as on a dark one (below)."""
+    head and header, its palette mark is left out, and its color-scheme tag
+    is kept out of the page, on a light system (the tour's) as on a dark one
+    (below)."""
     late = [change for change in tour[lang, page]["start_up"] if change[-1]]
     assert late == []
 
