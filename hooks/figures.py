@@ -77,5 +77,6 @@ def on_page_content(html, page, config, files):
     sizes = {}
     for name, path in _render_all(language).items():
         width, height = SVG_SIZE.search(path.read_bytes()[:2000]).groups()
-        sizes[name] = f'width="{round(float(width) * 4 / 3)}" height="{round(float(height) * 4 / 3)}" '
+        # unrounded: a rounded width and height would change the figure's shape by a fraction of a pixel
+        sizes[name] = f'width="{float(width) * 4 / 3:g}" height="{float(height) * 4 / 3:g}" '
     return FIGURE_IMAGE.sub(lambda m: "<img " + sizes[m[1]], html)

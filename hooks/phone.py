@@ -28,7 +28,7 @@ the plugins have a setting for:
 * Every image in a page's content loads when it nears the screen
   (``loading="lazy"``): an image is drawn as the page loads, wherever it
   stands, and a figure is an SVG document the browser styles and lays out
-  (the descent path's, whose 1,000 points are ``<use>`` elements, was one
+  (the descent path's, whose 1,001 markers are ``<use>`` elements, was one
   restyle of 2,243 elements in Chromium's trace). Each keeps its place
   before it loads: a figure's size is written by hooks/figures.py, and a
   notebook's PNG output is given the size its header states.
