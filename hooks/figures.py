@@ -7,7 +7,8 @@ so a page links it as ``figures/<name>.svg`` whatever its language, and
 nothing drawn is committed. Each ``<img>`` of a figure is given the figure's
 size (``width``, ``height``), so that the browser reserves its place before
 it loads: figures load as they near the screen (hooks/phone.py), and one of
-no size yet would move what follows it, a heading a link jumped to among it. Drawing means training small models, so the SVGs
+no size yet would move what follows it, a heading a link jumped to too.
+Drawing means training small models, so the SVGs
 are cached under .cache/figures/<lang>, keyed by the snippets' source: a
 change to any snippet redraws them all, and an unchanged tree reuses them.
 """
@@ -22,6 +23,11 @@ from _shared import ROOT, importable, languages, snippets_key
 from mkdocs.structure.files import File
 
 CACHE = ROOT / ".cache" / "figures"
+# matplotlib's SVG states its size in points, of which a CSS pixel is 3/4.
+SVG_SIZE = re.compile(rb'<svg [^>]*?width="([\d.]+)pt" height="([\d.]+)pt"')
+FIGURE_IMAGE = re.compile(r'<img (?=[^>]*\bsrc="(?:\.\./)*figures/([\w-]+)\.svg")')
+#: Each figure's <img> size attributes, by (language, name), read once per build of a language.
+SIZES: dict[tuple[str, str], str] = {}
 
 
 def _render_all(language: str) -> dict[str, Path]:
@@ -64,19 +70,12 @@ def on_files(files, config):
         src_uri = f"{prefix}figures/{name}.svg"
         if files.get_file_from_path(src_uri) is None:
             files.append(File.generated(config, src_uri, abs_src_path=str(path)))
+        width, height = SVG_SIZE.search(path.read_bytes()[:2000]).groups()
+        # unrounded: a rounded width and height would change the figure's shape by a fraction of a pixel
+        SIZES[language, name] = f'width="{float(width) * 4 / 3:g}" height="{float(height) * 4 / 3:g}" '
     return files
-
-
-# matplotlib's SVG states its size in points, of which a CSS pixel is 3/4.
-SVG_SIZE = re.compile(rb'<svg [^>]*?width="([\d.]+)pt" height="([\d.]+)pt"')
-FIGURE_IMAGE = re.compile(r'<img (?=[^>]*\bsrc="(?:\.\./)*figures/([\w-]+)\.svg")')
 
 
 def on_page_content(html, page, config, files):
     language, _ = languages(config)
-    sizes = {}
-    for name, path in _render_all(language).items():
-        width, height = SVG_SIZE.search(path.read_bytes()[:2000]).groups()
-        # unrounded: a rounded width and height would change the figure's shape by a fraction of a pixel
-        sizes[name] = f'width="{float(width) * 4 / 3:g}" height="{float(height) * 4 / 3:g}" '
-    return FIGURE_IMAGE.sub(lambda m: "<img " + sizes[m[1]], html)
+    return FIGURE_IMAGE.sub(lambda m: "<img " + SIZES[language, m[1]], html)
