@@ -44,6 +44,8 @@ import yaml
 from sybil import Document, Example, Sybil
 from sybil.parsers.markdown.lexers import FencedCodeBlockLexer
 
+from tests.forks import Zygote
+
 ROOT = Path(__file__).resolve().parent.parent
 OUTPUT_MARK = "#>"
 # Info strings a reader would take for Python (or a Python session) that the
@@ -333,8 +335,10 @@ def write_updates() -> list[str]:
 # the tests has set: these variables are removed from its environment, so it
 # runs as in a fresh shell of a clone. (torchrun prints its OMP_NUM_THREADS
 # banner only when that variable is unset; a launcher's RANK or MASTER_PORT
-# would change what a program does; COLUMNS the width argparse wraps at.)
-CONSOLE_UNSET = frozenset({
+# would change what a program does; COLUMNS the width argparse wraps at;
+# pytest names the running test in PYTEST_CURRENT_TEST, which changes with
+# every test.)
+CONSOLE_UNSET = frozenset({"PYTEST_CURRENT_TEST",
     "OMP_NUM_THREADS", "MKL_NUM_THREADS", "PYTHONPATH", "PYTHONWARNINGS", "PYTHONSTARTUP",
     "COLUMNS", "LINES", "LOGLEVEL", "TORCH_LOGS", "TORCH_CPP_LOG_LEVEL",
     "TORCH_DISTRIBUTED_DEBUG", "TORCH_SHOW_CPP_STACKTRACES", "RANK", "LOCAL_RANK", "GROUP_RANK",
@@ -346,18 +350,55 @@ def console_environment() -> dict[str, str]:
             if name not in CONSOLE_UNSET and not name.startswith("TORCHELASTIC_")}
 
 
+#: What a console command's process has imported before it starts (tests/forks.py).
+PRELOAD = ("torch",)
+_zygotes: dict[tuple, Zygote | None] = {}
+
+
+def console_zygote() -> Zygote | None:
+    """This worker's zygote for console_environment() in the repository root,
+    started at the first call; None where importing PRELOAD printed anything.
+    One waits per worker: a changed environment replaces it."""
+    env = console_environment()
+    key = tuple(sorted(env.items()))
+    if key not in _zygotes:
+        for old in _zygotes.values():
+            old and old.close()
+        _zygotes.clear()
+        _zygotes[key] = Zygote.start(PRELOAD, env, ROOT)
+    return _zygotes[key]
+
+
+def run_python(args: list[str], *, cwd: Path = ROOT, env: dict[str, str] | None = None,
+               stderr_apart: bool = False, pipe_to: list[str] | None = None,
+               timeout: float = 300) -> subprocess.CompletedProcess:
+    """``python ARGS`` in ``cwd`` (the repository root by default), as a shell
+    runs it: in ``env`` (console_environment() by default), stderr merged into
+    stdout unless ``stderr_apart``, and piped into ``pipe_to`` if given (the
+    status is then that command's).
+
+    ``python -m MODULE ...`` and ``python -c CODE ...`` run as forks of
+    console_zygote(), which saves each the import of torch; anything else, or
+    any command where no zygote can be used, runs as a fresh process.
+    """
+    env = console_environment() if env is None else env
+    if args[:1] in (["-m"], ["-c"]) and len(args) > 1 and (zygote := console_zygote()):
+        return zygote.run(args, cwd=cwd, env=env, stderr_apart=stderr_apart, pipe_to=pipe_to,
+                          timeout=timeout)
+    command = shlex.join([sys.executable, *args]) + (f" | {shlex.join(pipe_to)}" if pipe_to else "")
+    return subprocess.run(command, shell=True, cwd=cwd, env=env, text=True, timeout=timeout,
+                          stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE if stderr_apart else subprocess.STDOUT)
+
+
 @cache
 def run_command(args: tuple[str, ...]) -> list[str]:
-    """Output of ``python ARGS`` run from the repository root, stdout and stderr
-    merged, in console_environment().
+    """Output of ``python ARGS`` (run_python), stdout and stderr merged.
 
     Cached: the twin page in the other language shows the same command, and
     running it twice in one session would only prove the same thing twice.
     """
-    done = subprocess.run([sys.executable, *args], cwd=ROOT, text=True, timeout=300,
-                          env=console_environment(),
-                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    return done.stdout.rstrip("\n").splitlines()
+    return run_python(list(args)).stdout.rstrip("\n").splitlines()
 
 
 def evaluate_console(example: Example) -> None:

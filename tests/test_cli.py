@@ -4,17 +4,12 @@ Its report is checked where a reader sees it: the console block of
 docs/en/index.md, which the harness runs and compares line by line.
 """
 
-import os
-import subprocess
-import sys
-
 import pytest
 
 from snippets import cli
 from snippets import device as device_module
 from snippets.linear_regression import PROG, main
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from tests.harness import console_environment, run_python
 
 
 @pytest.mark.parametrize("args, message", [
@@ -51,9 +46,9 @@ def test_diverging_loss_is_one_line_naming_the_epoch(capsys):
 
 
 def test_unavailable_cuda_from_the_shell_has_no_traceback():
-    env = {**os.environ, "CUDA_VISIBLE_DEVICES": ""}
-    done = subprocess.run([sys.executable, "-m", "snippets.linear_regression", "--device", "cuda"],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    env = {**console_environment(), "CUDA_VISIBLE_DEVICES": ""}
+    done = run_python(["-m", "snippets.linear_regression", "--device", "cuda"], env=env,
+                      stderr_apart=True, timeout=120)
     assert done.returncode == 2
     assert done.stdout == ""
     assert done.stderr.startswith(f"{PROG}: error: argument --device: device 'cuda' (asked for) "
@@ -62,8 +57,7 @@ def test_unavailable_cuda_from_the_shell_has_no_traceback():
 
 
 def test_output_cut_short_by_a_pipe_is_not_a_traceback():
-    done = subprocess.run(
-        f"{sys.executable} -m snippets.linear_regression --device cpu --epochs 2 | head -1",
-        shell=True, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    done = run_python(["-m", "snippets.linear_regression", "--device", "cpu", "--epochs", "2"],
+                      stderr_apart=True, pipe_to=["head", "-1"], timeout=120)
     assert done.stdout.startswith("device: cpu, epochs: 2")
     assert done.stderr == ""

@@ -1,6 +1,8 @@
 """The harness fails when a page and its code disagree, and only then."""
 
 import os
+import shlex
+import subprocess
 import sys
 import textwrap
 import pytest
@@ -409,3 +411,79 @@ def test_update_mode_keeps_the_lines_of_other_releases(tmp_path, update_mode, mo
     """)
     harness.write_updates()
     assert "#>[torch<2.11] 41\n" in (tmp_path / "page.md").read_text(encoding="utf-8")
+
+
+# ------------------------------------------------- console commands as forks
+
+PROBE = """
+import atexit, os, sys, warnings
+print("argv", sys.argv[1:], os.path.basename(sys.argv[0]), "path0", sys.path[0] == os.getcwd())
+print("globals", sorted(set(globals()) - {"atexit", "os", "sys", "warnings"}), __name__)
+print("environment", os.environ.get("PROBE"), "stdin", sys.stdin.read())
+atexit.register(print, "at exit")
+warnings.warn("a warning")
+print("to stderr", file=sys.stderr)
+if "--fail" in sys.argv:
+    raise ValueError("no good")
+sys.exit(int(sys.argv[-1]))
+"""
+
+
+@pytest.mark.parametrize("args", [["3"], ["0"], ["--fail"]], ids=["status 3", "status 0", "raises"])
+def test_a_forked_command_prints_and_ends_as_a_fresh_python(tmp_path, args):
+    """A command run by a fork of the zygote (tests/forks.py) gives the status
+    and merged output of a fresh ``python -m``; a traceback differs only in the
+    zygote's frames above the module's."""
+    from tests.forks import Zygote
+
+    (tmp_path / "probe.py").write_text(PROBE, encoding="utf-8")
+    env = {**os.environ, "PROBE": "set"}
+    zygote = Zygote.start(("json",), env, tmp_path)
+    try:
+        done = zygote.run(["-m", "probe", *args], timeout=60)
+        piped = zygote.run(["-m", "probe", *args], env={**env, "PROBE": "changed"},
+                           stderr_apart=True, pipe_to=["tail", "-2"], timeout=60)
+    finally:
+        zygote.close()
+    status, output = done.returncode, done.stdout
+    command = [sys.executable, "-m", "probe", *args]
+    fresh = subprocess.run(command, cwd=tmp_path, env=env, stdin=subprocess.DEVNULL,
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    in_shell = subprocess.run(f"{shlex.join(command)} | tail -2", shell=True, cwd=tmp_path,
+                              env={**env, "PROBE": "changed"}, stdin=subprocess.DEVNULL,
+                              capture_output=True, text=True)
+    assert status == fresh.returncode == (1 if args == ["--fail"] else int(args[0]))
+    # a pipeline, in a changed environment: the status is tail's; python's stderr apart
+    assert (piped.returncode, piped.stdout) == (in_shell.returncode, in_shell.stdout)
+    assert piped.returncode == 0 and piped.stdout == "environment changed stdin \nat exit\n"
+    assert [line for line in piped.stderr.splitlines() if 'File "<string>"' not in line] == \
+        in_shell.stderr.splitlines() and "to stderr" in in_shell.stderr
+    assert ("ValueError: no good" in output) == (args == ["--fail"])
+    assert "at exit" in output and "environment set stdin" in output
+    # the zygote's own frames (its program is python -c: no source lines)
+    assert [line for line in output.splitlines() if 'File "<string>"' not in line] == \
+        fresh.stdout.splitlines()
+
+
+def test_a_forked_python_c_sees_what_a_fresh_one_does(tmp_path):
+    from tests.forks import Zygote
+
+    code = "import sys; print(sys.argv, repr(sys.path[0]), sorted(globals()), __name__)"
+    zygote = Zygote.start(("json",), dict(os.environ), tmp_path)
+    try:
+        done = zygote.run(["-c", code, "x"], timeout=60)
+    finally:
+        zygote.close()
+    fresh = subprocess.run([sys.executable, "-c", code, "x"], cwd=tmp_path, capture_output=True,
+                           text=True)
+    assert (done.returncode, done.stdout) == (fresh.returncode, fresh.stdout)
+    assert fresh.stdout.startswith("['-c', 'x'] ''")
+
+
+def test_a_preload_that_prints_is_refused(tmp_path):
+    """Whatever importing a preloaded module prints would go missing from every
+    command's output, so such a zygote is not used."""
+    from tests.forks import Zygote
+
+    (tmp_path / "loud.py").write_text("print('imported')\n", encoding="utf-8")
+    assert Zygote.start(("loud",), dict(os.environ), tmp_path) is None
