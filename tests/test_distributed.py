@@ -225,7 +225,11 @@ def two_rank_worker(rank: int, port: int, folder: str, results) -> None:
 def test_a_failure_on_one_rank_stops_every_rank_with_the_same_message(tmp_path):
     """Without agreement, a rank that cannot load the checkpoint went on to the next
     collective while the others waited in theirs, until the group's timeout."""
-    context = multiprocessing.get_context("spawn")
+    # Fresh processes, as torchrun starts (not forks of this one, which has
+    # run process groups of its own); forked from a server that imported
+    # torch and this file once, instead of each importing them.
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["torch", __name__])
     results = context.Queue()
     port = free_port()
     workers = [context.Process(target=two_rank_worker, args=(rank, port, str(tmp_path), results))
