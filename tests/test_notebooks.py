@@ -8,10 +8,7 @@ gives; these tests read that file from the built site.
 """
 
 import json
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path, PurePosixPath
 
 import pytest
@@ -141,27 +138,3 @@ def test_chapter_offers_its_notebook_for_download_and_in_colab(site, lang, page)
         f"{url_of(lang, page)}{name}"]
     assert ("Colab" in colab[0]["title"]) and (bool(re.search(r"[\u4e00-\u9fff]", colab[0]["title"]))
                                                == (lang == "zh"))
-
-
-# What a reader's Python (Colab's) has: no Chinese font that matplotlib finds.
-NO_CJK_FONT = ("from matplotlib import font_manager\n"
-               "font_manager.fontManager.ttflist = [f for f in font_manager.fontManager.ttflist\n"
-               "    if not any(k in f.name for k in ('CJK', 'Han Sans', 'PingFang', 'YaHei', 'SimHei'))]\n")
-DRAW_ALL = ("import io, matplotlib.pyplot as plt\n"
-            "for number in plt.get_fignums():\n"
-            "    plt.figure(number).savefig(io.BytesIO(), format='png')\n")
-
-
-def test_chinese_notebook_without_a_chinese_font_draws_readable_labels(tmp_path):
-    """No "Glyph ... missing" (empty boxes): English labels, and one line that
-    says how to install a font."""
-    _, notebook = notebook_of("zh", Path("notebooks/linear-regression.md"), "https://example.org/")
-    source = "\n".join(cell["source"] for cell in code(notebook))
-    env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
-    done = subprocess.run([sys.executable, "-c", NO_CJK_FONT + source + "\n" + DRAW_ALL],
-                          cwd=tmp_path, env={**env, "MPLBACKEND": "Agg"}, capture_output=True,
-                          text=True, timeout=300)
-    assert done.returncode == 0, done.stderr
-    assert "Glyph" not in done.stderr, done.stderr
-    hints = [line for line in done.stdout.splitlines() if "fonts-noto-cjk" in line]
-    assert len(hints) == 1
