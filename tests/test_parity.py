@@ -174,6 +174,9 @@ def _heading_ids(lang: str, page: str) -> frozenset[str]:
         name, settings = (entry, None) if isinstance(entry, str) else next(iter(entry.items()))
         names.append(name)
         options[name] = dict(settings or {})
+    # Code is not highlighted: that changes what a code block looks like, not
+    # a heading's id, and it was most of this conversion's time.
+    options.setdefault("pymdownx.highlight", {})["use_pygments"] = False
     if "pymdownx.snippets" in options:
         snippets = options["pymdownx.snippets"]
         snippets["base_path"] = [str(ROOT / p) for p in snippets.get("base_path", ["."])]
