@@ -178,7 +178,7 @@ class Zygote:
         ``stderr_apart``; with ``pipe_to``, its stdout is piped into that command,
         as a shell's ``|`` does, and the status is that command's.
 
-        A variable ``env`` changes takes effect as the command starts: one that
+        A variable that ``env`` changes takes effect as the command starts: one that
         the preloaded modules read as they are imported keeps the zygote's value
         for them. Text is decoded as UTF-8."""
         if argv[:1] not in (["-m"], ["-c"]) or len(argv) < 2:
@@ -187,7 +187,7 @@ class Zygote:
         with tempfile.TemporaryDirectory(prefix="zygote-") as folder:
             out, err = Path(folder, "stdout"), Path(folder, "stderr" if stderr_apart else "stdout")
             out.touch(), err.touch()
-            request = {"argv": argv, "cwd": str(cwd or self.cwd), "env": env or self.env,
+            request = {"argv": argv, "cwd": str(cwd or self.cwd), "env": self.env if env is None else env,
                        "stdout": str(out), "stderr": str(err), "pipe_to": pipe_to}
             self.process.stdin.write((json.dumps(request) + "\n").encode())
             self.process.stdin.flush()

@@ -357,11 +357,12 @@ _zygotes: dict[tuple, Zygote | None] = {}
 
 def console_zygote() -> Zygote | None:
     """This worker's zygote for console_environment() in the repository root,
-    started at the first call; None where importing PRELOAD printed anything.
-    One waits per worker: a changed environment replaces it."""
+    started at the first call (and again if it stopped, as after a command's
+    timeout); None where importing PRELOAD printed anything. One waits per
+    worker: a changed environment replaces it."""
     env = console_environment()
     key = tuple(sorted(env.items()))
-    if key not in _zygotes:
+    if key not in _zygotes or (_zygotes[key] and _zygotes[key].process.poll() is not None):
         for old in _zygotes.values():
             old and old.close()
         _zygotes.clear()
