@@ -450,6 +450,8 @@ def tour(browser, served_site) -> dict:
     # The tabs of a batch are used again for the next one: what a page's
     # requests, failures and errors could leave after its drain would count
     # against the next page in that tab, which fails as the page would have.
+    # A tab's sessionStorage, where a page may keep what it fetched (Material
+    # keeps a repository's facts), is emptied first, as a new tab's is.
     rest = [key for key in EVERY_PAGE if key not in seen]
     tabs = [Tab(context, served_site) for _ in range(min(BATCH, len(rest)))]
     for start in range(0, len(rest), BATCH):
@@ -457,6 +459,8 @@ def tour(browser, served_site) -> dict:
         for (lang, page), tab in batch:
             if tab.page.viewport_size != PHONE:
                 tab.page.set_viewport_size(PHONE)
+            if start:
+                tab.page.evaluate("() => sessionStorage.clear()")
             tab.page.goto(f"{served_site}/{url_of(lang, page)}", wait_until="commit")
         for _, tab in batch:
             tab.page.wait_for_load_state("load")
