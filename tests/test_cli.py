@@ -56,6 +56,15 @@ def test_unavailable_cuda_from_the_shell_has_no_traceback():
     assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
 
 
+def test_output_to_a_reader_that_has_gone_is_not_a_traceback():
+    """The reader closes its end at once, so the program's first write finds the
+    pipe broken (with ``| head -1`` the whole output fits in the pipe first)."""
+    done = run_python(["-m", "snippets.linear_regression", "--device", "cpu", "--epochs", "2"],
+                      stderr_apart=True, pipe_to=["sh", "-c", "exec <&-; sleep 1"], timeout=120)
+    assert done.stdout == ""
+    assert done.stderr == ""
+
+
 def test_output_cut_short_by_a_pipe_is_not_a_traceback():
     done = run_python(["-m", "snippets.linear_regression", "--device", "cpu", "--epochs", "2"],
                       stderr_apart=True, pipe_to=["head", "-1"], timeout=120)
