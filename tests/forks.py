@@ -15,12 +15,17 @@ its stdout into a pipe to another command, as a shell's ``|``.
 
 What such a command finds that a fresh Python would not: the preloaded
 modules (and the few the zygote itself uses) are already in ``sys.modules``,
-imported in the zygote's environment and folder; a traceback starts with
-the zygote's frames. A command run in a changed environment sees the change
+imported in the zygote's environment and folder, with the warning filters
+they add; the random states and the hash seed are the zygote's, the same in
+every fork; a traceback starts with the zygote's frames (and on Python 3.13,
+which shows the source of ``-c`` code, the zygote's lines stand in for a
+``-c`` command's). A command run in a changed environment sees the change
 from its first line, but the preloaded modules read theirs as the zygote
-imported them. A preload that prints anything (a warning, say) would hide
-that output from every command, so such a zygote is refused
-(``Zygote.start`` returns None) and the caller runs a fresh process.
+imported them, and Python reads its own (``PYTHON*``, ``LC_*``, ``LANG``) as
+it starts: ``Zygote.takes`` refuses a change to those. A preload that prints
+anything (a warning, say) would hide that output from every command, so
+such a zygote is refused (``Zygote.start`` returns None). Where a zygote is
+refused, the caller runs a fresh process.
 
 Python's multiprocessing forkserver forks functions, not programs that run
 as ``__main__`` and report their exit status; hence this file.
@@ -44,7 +49,14 @@ from pathlib import Path
 #: buffered stdin is inherited; the status of each fork goes back as a line.
 PROGRAM = r"""
 FRESH = dict(globals())
-import importlib, json, os, sys, warnings
+import ctypes, importlib, json, os, sys, warnings
+
+def end_with_parent():
+    # Linux's PR_SET_PDEATHSIG: killed when the process that started this one
+    # ends, so that neither the zygote nor a hung fork outlives a killed test run.
+    ctypes.CDLL(None).prctl(1, 9)
+
+end_with_parent()
 
 def preload(names):
     # What importing the preloaded modules prints, on either stream.
@@ -109,6 +121,7 @@ def serve():
     return None
 
 def become(request):
+    end_with_parent()
     if follower_pipe := request.get("pipe"):
         out = follower_pipe
     else:
@@ -169,6 +182,15 @@ class Zygote:
                                  f"{timeout:g} s: {self.process.args[3:]}")
         return json.loads(line)
 
+    #: What Python reads from the environment as it starts (and the C library's locale).
+    STARTUP = ("PYTHON", "LC_", "LANG")
+
+    def takes(self, env: dict[str, str]) -> bool:
+        """Whether a fork can run in ``env``: it changes none of STARTUP's variables."""
+        changed = {name for name in env.keys() | self.env.keys()
+                   if env.get(name) != self.env.get(name)}
+        return not any(name.startswith(self.STARTUP) for name in changed)
+
     def run(self, argv: list[str], *, cwd: Path | None = None, env: dict[str, str] | None = None,
             stderr_apart: bool = False, pipe_to: list[str] | None = None,
             timeout: float = 300) -> subprocess.CompletedProcess:
@@ -184,6 +206,8 @@ class Zygote:
         if argv[:1] not in (["-m"], ["-c"]) or len(argv) < 2:
             raise ValueError(f"a zygote runs 'python -m MODULE ...' or 'python -c CODE ...', "
                              f"not {argv}")
+        if env is not None and not self.takes(env):
+            raise ValueError("a fork cannot take a change to what Python reads as it starts")
         with tempfile.TemporaryDirectory(prefix="zygote-") as folder:
             out, err = Path(folder, "stdout"), Path(folder, "stderr" if stderr_apart else "stdout")
             out.touch(), err.touch()

@@ -383,12 +383,15 @@ def run_python(args: list[str], *, cwd: Path = ROOT, env: dict[str, str] | None 
     any command where no zygote can be used, runs as a fresh process.
     """
     env = console_environment() if env is None else env
-    if args[:1] in (["-m"], ["-c"]) and len(args) > 1 and (zygote := console_zygote()):
+    if (args[:1] in (["-m"], ["-c"]) and len(args) > 1 and (zygote := console_zygote())
+            and zygote.takes(env)):
         return zygote.run(args, cwd=cwd, env=env, stderr_apart=stderr_apart, pipe_to=pipe_to,
                           timeout=timeout)
-    command = shlex.join([sys.executable, *args]) + (f" | {shlex.join(pipe_to)}" if pipe_to else "")
-    return subprocess.run(command, shell=True, cwd=cwd, env=env, text=True, timeout=timeout,
-                          stdout=subprocess.PIPE,
+    command = [sys.executable, *args]
+    if pipe_to:
+        command = f"{shlex.join(command)} | {shlex.join(pipe_to)}"
+    return subprocess.run(command, shell=bool(pipe_to), cwd=cwd, env=env, timeout=timeout,
+                          encoding="utf-8", errors="replace", stdout=subprocess.PIPE,
                           stderr=subprocess.PIPE if stderr_apart else subprocess.STDOUT)
 
 

@@ -480,6 +480,17 @@ def test_a_forked_python_c_sees_what_a_fresh_one_does(tmp_path):
     assert fresh.stdout.startswith("['-c', 'x'] ''")
 
 
+def test_a_change_to_what_python_reads_as_it_starts_runs_a_fresh_python(tmp_path):
+    """PYTHONPATH, say, is read before any fork could take it: run_python runs
+    such a command as a fresh process, which sees the change."""
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "elsewhere" / "placed.py").write_text("print('found')\n", encoding="utf-8")
+    env = {**harness.console_environment(), "PYTHONPATH": str(tmp_path / "elsewhere")}
+    zygote = harness.console_zygote()
+    assert zygote is None or not zygote.takes(env)
+    assert harness.run_python(["-m", "placed"], cwd=tmp_path, env=env).stdout == "found\n"
+
+
 def test_a_preload_that_prints_is_refused(tmp_path):
     """Whatever importing a preloaded module prints would go missing from every
     command's output, so such a zygote is not used."""
