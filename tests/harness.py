@@ -345,13 +345,23 @@ CONSOLE_UNSET = frozenset({"PYTEST_CURRENT_TEST",
     "WORLD_SIZE", "LOCAL_WORLD_SIZE", "MASTER_ADDR", "MASTER_PORT"})
 
 
+#: ... and these groups: torchrun's, and what torch.compile sets for itself in
+#: the process that ran the pages before (TORCHINDUCTOR_CACHE_DIR), which a
+#: reader's fresh shell does not have.
+CONSOLE_UNSET_PREFIXES = ("TORCHELASTIC_", "TORCHINDUCTOR_")
+
+
 def console_environment() -> dict[str, str]:
     return {name: value for name, value in os.environ.items()
-            if name not in CONSOLE_UNSET and not name.startswith("TORCHELASTIC_")}
+            if name not in CONSOLE_UNSET and not name.startswith(CONSOLE_UNSET_PREFIXES)}
 
 
-#: What a console command's process has imported before it starts (tests/forks.py).
-PRELOAD = ("torch",)
+#: What a console command's process has imported before it starts
+#: (tests/forks.py): torch, and torch._dynamo, which takes as long again and
+#: which creating an optimizer imports (Optimizer.__init__ calls
+#: add_param_group, which torch._disable_dynamo wraps; the wrapper imports
+#: torch._dynamo on its first call).
+PRELOAD = ("torch", "torch._dynamo")
 _zygotes: dict[tuple, Zygote | None] = {}
 
 
