@@ -68,7 +68,11 @@ def run(main: Callable[[Sequence[str] | None], int], prog: str,
     # epoch; the guard's line says the same thing, more usefully.
     try:
         with np.errstate(over="ignore", invalid="ignore"):
-            return main(argv)
+            status = main(argv)
+        # Written here, not at exit: to a pipe, stdout is written in blocks,
+        # and a reader that has gone would break it only after this function.
+        sys.stdout.flush()
+        return status
     except (DeviceError, ShapeError) as error:
         print(f"{prog}: error: {error}", file=sys.stderr)
         return 2

@@ -16,8 +16,10 @@ its stdout into a pipe to another command, as a shell's ``|``.
 What such a command finds that a fresh Python would not: the preloaded
 modules (and the few the zygote itself uses) are already in ``sys.modules``,
 imported in the zygote's environment and folder, with the warning filters
-they add; the random states and the hash seed are the zygote's, the same in
-every fork; a traceback starts with the zygote's frames (and on Python 3.13,
+they add (and without what they set in ``os.environ`` as they import, such
+as torch._dynamo's TORCHINDUCTOR_CACHE_DIR: a fork's environment is the
+command's); the random states, the hash seed and ``sys.orig_argv`` are the
+zygote's, the same in every fork; a traceback starts with the zygote's frames (and on Python 3.13,
 which shows the source of ``-c`` code, the zygote's lines stand in for a
 ``-c`` command's). A command run in a changed environment sees the change
 from its first line, but the preloaded modules read theirs as the zygote

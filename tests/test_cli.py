@@ -58,9 +58,13 @@ def test_unavailable_cuda_from_the_shell_has_no_traceback():
 
 def test_output_to_a_reader_that_has_gone_is_not_a_traceback():
     """The reader (true) ends at once, so the program's first write finds the
-    pipe broken (with ``| head -1`` the whole output fits in the pipe first)."""
+    pipe broken (with ``| head -1`` the whole output fits in the pipe first).
+    Python writes its output to a pipe in blocks, as a reader's shell has it
+    (PYTHONUNBUFFERED unset): the first write is then the last flush."""
+    env = {name: value for name, value in console_environment().items()
+           if name != "PYTHONUNBUFFERED"}
     done = run_python(["-m", "snippets.linear_regression", "--device", "cpu", "--epochs", "2"],
-                      stderr_apart=True, pipe_to=["true"], timeout=120)
+                      env=env, stderr_apart=True, pipe_to=["true"], timeout=120)
     assert done.stdout == ""
     assert done.stderr == ""
 
