@@ -294,25 +294,24 @@ def switch_colours(tab) -> list[dict]:
     return seen
 
 
+#: The first section heading after the page's first image, or null.
+FIRST_AFTER_IMAGE = """() => {
+  const image = document.querySelector("article img");
+  return image && [...document.querySelectorAll("article :is(h2, h3)[id]")].find(h =>
+    image.compareDocumentPosition(h) & Node.DOCUMENT_POSITION_FOLLOWING) || null;
+}"""
+
+
 #: The sections that follow a table the browser skips until it nears the
 #: screen (the selector is overrides/main.html's), and the first that follows
 #: the first image, which loads as it nears the screen (hooks/phone.py).
 AFTER_SKIPPED = """() => {
   const skipped = [...document.querySelectorAll(".md-typeset h2 ~ h2 ~ .table-box > :is(table, .md-typeset__scrollwrap)")];
-  const after = (e, h) => e.compareDocumentPosition(h) & Node.DOCUMENT_POSITION_FOLLOWING;
-  const names = [...document.querySelectorAll("h2[id]")].filter(h => skipped.some(t => after(t, h)));
-  const image = document.querySelector("article img");
-  const next = image && [...document.querySelectorAll("article :is(h2, h3)[id]")].find(h => after(image, h));
+  const names = [...document.querySelectorAll("h2[id]")].filter(h => skipped.some(t =>
+    t.compareDocumentPosition(h) & Node.DOCUMENT_POSITION_FOLLOWING));
+  const next = (%s)();
   return [...names, ...(next && !names.includes(next) ? [next] : [])].map(h => h.id);
-}"""
-
-
-#: Whether a section heading follows the page's first image.
-HEADING_AFTER_IMAGE = """() => {
-  const image = document.querySelector("article img");
-  return !!image && [...document.querySelectorAll("article :is(h2, h3)[id]")].some(h =>
-    image.compareDocumentPosition(h) & Node.DOCUMENT_POSITION_FOLLOWING);
-}"""
+}""" % FIRST_AFTER_IMAGE
 
 
 #: Where each of those sections lands when a link to it is followed (the
@@ -369,12 +368,12 @@ LOOK = """async () => {
     svg: [...document.querySelectorAll("img[src$='.svg']")].map(e => e.naturalWidth),
     switch_links: Object.fromEntries([...document.querySelectorAll("a.md-select__link")]
                                        .map(e => [e.hreflang, e.href])),
-    heading_after_image: (%s)(),
+    heading_after_image: (%s)() !== null,
     loaded: (%s)(),  // before anything is clicked
     start_up: window.startUp,
     table_boxes: (%s)(),
   };
-}""" % (LOAD_IMAGES, TEXT_OUTSIDE_CODE, HEADING_AFTER_IMAGE, LOADED, TABLE_BOXES)
+}""" % (LOAD_IMAGES, TEXT_OUTSIDE_CODE, FIRST_AFTER_IMAGE, LOADED, TABLE_BOXES)
 
 
 def look_at_everything(tab, lang: str, page: Path, started: bool = False) -> dict:

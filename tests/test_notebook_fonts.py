@@ -1,14 +1,16 @@
 """A Chinese notebook, run where matplotlib finds no Chinese font (Colab's
 Python, say), still draws readable labels.
 
-It runs the notebook's code as a fresh Python (tests/harness.run_python);
-it needs no built site, so it is a unit of work of its own.
+It runs the notebook's code as a fresh ``python -c`` runs it
+(tests/harness.run_python); it needs no built site, so it is a unit of work
+of its own.
 """
 
 from pathlib import Path
 
 from tests.harness import console_environment, run_python
 from tests.pages import notebook_of
+from tests.test_notebooks import code
 
 # What a reader's Python (Colab's) has: no Chinese font that matplotlib finds.
 NO_CJK_FONT = ("from matplotlib import font_manager\n"
@@ -23,7 +25,7 @@ def test_chinese_notebook_without_a_chinese_font_draws_readable_labels(tmp_path)
     """No "Glyph ... missing" (empty boxes): English labels, and one line that
     says how to install a font."""
     _, notebook = notebook_of("zh", Path("notebooks/linear-regression.md"), "https://example.org/")
-    source = "\n".join(cell["source"] for cell in notebook["cells"] if cell["cell_type"] == "code")
+    source = "\n".join(cell["source"] for cell in code(notebook))
     # A fresh shell's environment, which names nothing of this repository.
     done = run_python(["-c", NO_CJK_FONT + source + "\n" + DRAW_ALL], cwd=tmp_path,
                       env={**console_environment(), "MPLBACKEND": "Agg"}, stderr_apart=True)
