@@ -1,7 +1,7 @@
 """A Chinese notebook, run where matplotlib finds no Chinese font (Colab's
 Python, say), still draws readable labels.
 
-It runs the notebook's code as a fresh ``python -c`` runs it
+It runs the notebook's code as ``python -c`` runs it
 (tests/harness.run_python); it needs no built site, so it is a unit of work
 of its own.
 """
