@@ -32,6 +32,14 @@ the plugins have a setting for:
   restyle of 2,243 elements in Chromium's trace). Each keeps its place
   before it loads: a figure's size is written by hooks/figures.py, and a
   notebook's PNG output is given the size its header states.
+* On a phone, the browser lays out only the paragraphs near the screen
+  (``content-visibility``, overrides/main.html); their text, with its
+  formulas, is most of what is left of a chapter's layout once the code is
+  skipped. Each of the content's own paragraphs carries what the style sheet
+  reckons the height it reserves from (``style="--text: W; --taller: H"``),
+  which is at least the paragraph's height (tests/test_browser.py checks
+  that it is): a page shorter than it will be would stop a link to a
+  section near its end short of the section.
 * mkdocs-jupyter inlines JupyterLab's whole style sheet (about 570 KB) into
   every notebook page. Only the rules whose classes the page uses, and the
   custom properties those rules read, are kept.
