@@ -342,9 +342,8 @@ AFTER_SKIPPED = """() => {
 #: table of contents'): its heading's distance from the top of the window,
 #: and, where the page is then scrolled as far as it goes (a heading near the
 #: end cannot come to the top), the distance it has once the whole page is
-#: laid out and scrolled to its end; by the section's id. Laying out the
-#: whole page makes each skipped element remember its height: the page's
-#: last section is the last of its jumps.
+#: laid out and scrolled to its end; by the section's id. The page's last
+#: section is the last of its jumps, after the others have landed.
 #: Skipped tables that near the screen are laid out some frames later, and
 #: the heading can hold still a few frames before they are: its place is read
 #: once 300 ms have passed and it has held for four frames (or after two
