@@ -32,14 +32,6 @@ the plugins have a setting for:
   restyle of 2,243 elements in Chromium's trace). Each keeps its place
   before it loads: a figure's size is written by hooks/figures.py, and a
   notebook's PNG output is given the size its header states.
-* On a phone, the browser lays out only the paragraphs near the screen
-  (``content-visibility``, overrides/main.html); their text, with its
-  formulas, is most of what is left of a chapter's layout once the code is
-  skipped. Each of the content's own paragraphs carries what the style sheet
-  reckons the height it reserves from (``style="--text: W; --taller: H"``),
-  which is at least the paragraph's height (tests/test_browser.py checks
-  that it is): a page shorter than it will be would stop a link to a
-  section near its end short of the section.
 * mkdocs-jupyter inlines JupyterLab's whole style sheet (about 570 KB) into
   every notebook page. Only the rules whose classes the page uses, and the
   custom properties those rules read, are kept.
@@ -49,7 +41,6 @@ from __future__ import annotations
 
 import base64
 import functools
-import html.parser
 import re
 import struct
 
@@ -217,103 +208,7 @@ def lazy_images(html: str) -> str:
     return IMAGE.sub('<img loading="lazy" ', SIZELESS_PNG.sub(png_size, html))
 
 
-# What a paragraph's height is estimated from (overrides/main.html): the
-# width of its text, in em, taking each character at its widest (a CJK
-# character 1 em, any other 0.6 em, a space 0.55 em), and what its inline
-# formulas add to its lines' height (fractions, roots and scripts, and a
-# little for any formula's box).
-TALL = {"mfrac": 0.9, "msqrt": 0.3, "mroot": 0.3, "munder": 0.6, "mover": 0.6,
-        "munderover": 0.9, "msub": 0.25, "msup": 0.25, "msubsup": 0.4}
-MATH_WIDTH, MATH_HEIGHT = 0.4, 0.1
-# Inline code is set at 0.85 em in a font whose characters are 0.6 em wide,
-# padded, and breaks at few places: a line can end early before a name. Its
-# width is counted half again.
-CODE_CHARACTER, CODE_PADDING = 1.5 * 0.85 * 0.6, 0.6
-
-
-def _width_em(text: str, code: bool) -> float:
-    if code:
-        return CODE_CHARACTER * len(text)
-    return sum(1.0 if ord(c) >= 0x2E80 else 0.55 if c.isspace() else 0.6 for c in text)
-
-
-class _Paragraphs(html.parser.HTMLParser):
-    """The content's own paragraphs (not those in lists, notes or folds),
-    each as (offset of its tag's end ">", width of its text in em, what its
-    formulas add to its height in em); a paragraph holding an image or a
-    line break is left out."""
-
-    VOID = {"br", "img", "hr", "input", "wbr", "source", "meta", "link", "col", "area"}
-
-    def __init__(self, text: str):
-        super().__init__(convert_charrefs=True)
-        self.lines = [0]
-        for line in text.splitlines(keepends=True):
-            self.lines.append(self.lines[-1] + len(line))
-        self.depth, self.found, self.current = 0, [], None
-        self.feed(text)
-        self.close()
-
-    def _offset(self) -> int:
-        line, column = self.getpos()
-        return self.lines[line - 1] + column
-
-    def handle_starttag(self, tag, attrs):
-        if self.current is not None:
-            if tag in ("img", "br"):
-                self.current["skip"] = True
-            if tag in self.VOID:
-                return
-            self.current["stack"].append(tag)
-            self.current["extra"] += TALL.get(tag, 0)
-            if tag == "code":
-                self.current["width"] += CODE_PADDING
-            if tag == "span" and ("class", "math") in attrs:
-                self.current["width"] += MATH_WIDTH
-                self.current["extra"] += MATH_HEIGHT
-            return
-        if tag in self.VOID:
-            return
-        if self.depth == 0 and tag == "p" and not attrs:
-            start = self._offset()
-            self.current = {"end": start + len(self.get_starttag_text()) - 1, "width": 0.0,
-                            "extra": 0.0, "stack": [], "skip": False}
-        else:
-            self.depth += 1
-
-    def handle_endtag(self, tag):
-        if self.current is not None:
-            if tag == "p" and not self.current["stack"]:
-                p, self.current = self.current, None
-                if not p["skip"] and p["width"]:
-                    self.found.append((p["end"], round(p["width"], 1), round(p["extra"], 1)))
-            elif self.current["stack"] and self.current["stack"][-1] == tag:
-                self.current["stack"].pop()
-            return
-        if tag not in self.VOID:
-            self.depth -= 1
-
-    def handle_startendtag(self, tag, attrs):
-        if self.current is not None and tag in ("img", "br"):
-            self.current["skip"] = True
-
-    def handle_data(self, data):
-        if self.current is not None:
-            self.current["width"] += _width_em(data, "code" in self.current["stack"])
-
-
-def sized_paragraphs(html: str) -> str:
-    """Each of the content's own paragraphs, telling the style sheet what
-    its height on a phone is estimated from (overrides/main.html): the
-    browser lays out only those near the screen."""
-    out, last = [], 0
-    for end, width, extra in _Paragraphs(html).found:
-        out += [html[last:end], f' style="--text: {width}; --taller: {extra}"']
-        last = end
-    return "".join(out) + html[last:]
-
-
 def on_page_content(html: str, page, **_) -> str:
     if "jupyter-wrapper" in html:
         html = slim_styles(html)
-    return sized_paragraphs(lazy_images(boxed_tables(plain_code(html))))
+    return lazy_images(boxed_tables(plain_code(html)))

@@ -231,24 +231,6 @@ RESERVED_HEIGHT_ERROR = """() => {
   return errors;
 }"""
 
-#: The paragraphs a phone lays out only near the screen (overrides/main.html).
-SIZED_PARAGRAPH = ".md-content__inner > p[style]"
-
-#: Each such paragraph: whether the browser skips it while off screen, the
-#: height it then reserves, and the height it has once laid out; and the
-#: window's width (wider screens skip none).
-PARAGRAPHS = """() => {
-  const paragraphs = [...document.querySelectorAll(%r)];
-  const skips = paragraphs.map(p => getComputedStyle(p).contentVisibility);
-  const reserved = paragraphs.map(p => parseFloat(getComputedStyle(p).containIntrinsicHeight.replace("auto", "")));
-  const shown = document.head.appendChild(document.createElement("style"));
-  shown.textContent = "p[style] { content-visibility: visible !important; }";
-  const heights = paragraphs.map(p => p.getBoundingClientRect().height);
-  shown.remove();
-  return {width: innerWidth, paragraphs: paragraphs.map((p, i) =>
-    [skips[i], reserved[i], heights[i], p.textContent.slice(0, 40)])};
-}""" % SIZED_PARAGRAPH
-
 #: What the page itself loaded: the resources the browser fetched, as paths of the site.
 LOADED = "() => performance.getEntriesByType('resource').map(e => e.name)"
 
@@ -321,29 +303,22 @@ FIRST_AFTER_IMAGE = """() => {
 
 
 #: The sections that follow a table the browser skips until it nears the
-#: screen (the selector is overrides/main.html's), the first that follows
-#: the first image, which loads as it nears the screen (hooks/phone.py), and
-#: the page's last section, after paragraphs a phone lays out only near the
-#: screen: one near the page's end comes to the top only if the paragraphs
-#: below it reserve at least their height.
+#: screen (the selector is overrides/main.html's), and the first that follows
+#: the first image, which loads as it nears the screen (hooks/phone.py).
 AFTER_SKIPPED = """() => {
   const skipped = [...document.querySelectorAll(".md-typeset h2 ~ h2 ~ .table-box > :is(table, .md-typeset__scrollwrap)")];
-  const after = node => h => node.compareDocumentPosition(h) & Node.DOCUMENT_POSITION_FOLLOWING;
-  const sections = [...document.querySelectorAll("article :is(h2, h3)[id]")];
-  const names = sections.filter(h => h.localName === "h2" && skipped.some(t => after(t)(h)));
-  const paragraph = document.querySelector(%s);
-  for (const next of [(%s)(), paragraph && sections.filter(after(paragraph)).pop()])
-    if (next && !names.includes(next)) names.push(next);
-  return names.map(h => h.id);
-}""" % (repr(SIZED_PARAGRAPH), FIRST_AFTER_IMAGE)
+  const names = [...document.querySelectorAll("h2[id]")].filter(h => skipped.some(t =>
+    t.compareDocumentPosition(h) & Node.DOCUMENT_POSITION_FOLLOWING));
+  const next = (%s)();
+  return [...names, ...(next && !names.includes(next) ? [next] : [])].map(h => h.id);
+}""" % FIRST_AFTER_IMAGE
 
 
 #: Where each of those sections lands when a link to it is followed (the
 #: table of contents'): its heading's distance from the top of the window,
 #: and, where the page is then scrolled as far as it goes (a heading near the
 #: end cannot come to the top), the distance it has once the whole page is
-#: laid out and scrolled to its end; by the section's id. The page's last
-#: section is the last of its jumps, after the others have landed.
+#: laid out and scrolled to its end; by the section's id.
 #: Skipped tables that near the screen are laid out some frames later, and
 #: the heading can hold still a few frames before they are: its place is read
 #: once 300 ms have passed and it has held for four frames (or after two
@@ -408,9 +383,8 @@ LOOK = """async () => {
     loaded: (%s)(),  // before anything is clicked
     start_up: window.startUp,
     table_boxes: (%s)(),
-    paragraphs: (%s)(),
   };
-}""" % (LOAD_IMAGES, TEXT_OUTSIDE_CODE, FIRST_AFTER_IMAGE, LOADED, TABLE_BOXES, PARAGRAPHS)
+}""" % (LOAD_IMAGES, TEXT_OUTSIDE_CODE, FIRST_AFTER_IMAGE, LOADED, TABLE_BOXES)
 
 
 def look_at_everything(tab, lang: str, page: Path, started: bool = False) -> dict:
@@ -623,30 +597,11 @@ def test_code_off_screen_reserves_its_height(tour, lang, page):
     assert errors and all(error < 2 + reserved / 1000 for error, reserved in errors), errors
 
 
-@pytest.mark.parametrize("lang, page", EVERY_PAGE, ids=ids)
-def test_paragraphs_off_screen_on_a_phone_reserve_at_least_their_height(tour, lang, page):
-    """On a phone the browser lays out only the paragraphs near the screen;
-    the others reserve a height estimated from their text, never less than
-    theirs, so that the page below a link's section is long enough for the
-    section to come to the top. Wider screens lay out every paragraph."""
-    seen = tour[lang, page]["paragraphs"]
-    if page.parts[0] == "notebooks":  # a notebook's text is in its cells
-        assert seen["paragraphs"] == []
-        return
-    assert seen["paragraphs"], "no paragraph told its size"
-    skips = {skip for skip, *_ in seen["paragraphs"]}
-    assert skips == ({"auto"} if seen["width"] < 720 else {"visible"})
-    # Line boxes are rounded: a pixel.
-    short = [(text, reserved, height) for _, reserved, height, text in seen["paragraphs"]
-             if reserved < height - 1]
-    assert short == []
-
-
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_links_to_sections_after_a_skipped_table_or_an_unloaded_image_land_on_them(tour, lang):
     """A table off screen is laid out only when it nears the screen, and an
-    image loads only then, and on a phone so is a paragraph; a link to a
-    section below any of them still brings the section's heading to the top."""
+    image loads only then; a link to a section below either still brings the
+    section's heading to the top."""
     jumped = {page: tour[lang, page]["jumped"] for page in pages(DEFAULT) if tour[lang, page]["jumped"]}
     assert len(jumped.get(Path("glossary.md"), {})) == 3, jumped  # H–L, M–R, S–W
     # pages where a section follows a figure, whose first such section is among those checked below
