@@ -35,6 +35,10 @@ the plugins have a setting for:
 * mkdocs-jupyter inlines JupyterLab's whole style sheet (about 570 KB) into
   every notebook page. Only the rules whose classes the page uses, and the
   custom properties those rules read, are kept.
+* Material's script starts once the page has been laid out and drawn, not
+  while the browser parses the page's end (overrides/main.html). The
+  template names the script by ``material_bundle``, found here among the
+  theme's files.
 """
 
 from __future__ import annotations
@@ -45,6 +49,7 @@ import re
 import struct
 
 import tinycss2
+from mkdocs.exceptions import PluginError
 
 # A code block: Material's (pymdownx.highlight) or a notebook cell's (mkdocs-jupyter).
 CODE_BLOCK = re.compile(r'(<div class="(?:language-[\w-]+ highlight|highlight-ipynb[^"]*)"><pre>)'
@@ -54,6 +59,8 @@ PLAIN_SPAN = re.compile(r'<span class="[nw]">([^<]*)</span>')
 IMAGE = re.compile(r"<img (?![^>]*\bloading=)")
 # A PNG given inline without a size (a notebook's output): its header's first 24 bytes hold it.
 SIZELESS_PNG = re.compile(r'<img (?![^>]*\bwidth=)(?=[^>]*\bsrc="data:image/png;base64,([\w+/]{32}))')
+# Material's script, among the theme's files (its name carries a hash of its content).
+BUNDLE = re.compile(r"assets/javascripts/bundle\.\w+\.min\.js")
 # A table as Material's script finds it (table:not([class])), whole: tables do not nest here.
 PLAIN_TABLE = re.compile(r"<table>.*?</table>", re.S)
 
@@ -212,3 +219,12 @@ def on_page_content(html: str, page, **_) -> str:
     if "jupyter-wrapper" in html:
         html = slim_styles(html)
     return lazy_images(boxed_tables(plain_code(html)))
+
+
+def on_env(env, config, files, **_):
+    bundles = [file.src_uri for file in files if BUNDLE.fullmatch(file.src_uri)]
+    if len(bundles) != 1:
+        raise PluginError(f"hooks/phone.py: expected one Material bundle among the theme's files,"
+                          f" found {bundles or 'none'}")
+    env.globals["material_bundle"] = bundles[0]
+    return env

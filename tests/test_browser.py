@@ -41,6 +41,16 @@ def browser():
         browser.close()
 
 
+#: True once Material's script has started the page's components: its
+#: document$ (a replaying subject) has emitted. overrides/main.html runs the
+#: script after the page's first frame, which may come after the load event.
+STARTED = "() => { let started = false; window.document$?.subscribe(() => { started = true; }).unsubscribe(); return started; }"
+
+
+def wait_for_start(page) -> None:
+    page.wait_for_function(STARTED)
+
+
 class Tab:
     """A tab that records everything its page asks for and says."""
 
@@ -59,6 +69,7 @@ class Tab:
 
     def go(self, path: str):
         self.page.goto(f"{self.base}/{path}", wait_until="load")
+        wait_for_start(self.page)
         return self.page
 
     def drain(self) -> dict:
@@ -169,6 +180,7 @@ def highlighted_after_search(tab, lang: str) -> dict:
     tab.click(".md-search__input")
     with tab.expect_navigation(wait_until="load"):
         first_result(tab, query).click()
+    wait_for_start(tab)
     marks = tab.locator("mark[data-md-highlight]")
     marks.first.wait_for(state="attached", timeout=10_000)
     return {"query": query, "url": tab.url, "marked": marks.all_inner_texts()}
@@ -265,6 +277,15 @@ new MutationObserver(records => {
   }
 }).observe(document, {subtree: true, attributes: true, attributeOldValue: true,
                       attributeFilter: %s});""" % START_UP_MARKS
+
+#: Recorded from the first moment of each page (an init script): whether the
+#: page was still being parsed, and whether the browser had run a frame,
+#: when Material's script ran (it sets window.document$ as it starts).
+RECORD_SCRIPT_START = """requestAnimationFrame(() => { window.framed = true; });
+Object.defineProperty(window, "document$", {configurable: true, set(value) {
+  window.scriptStart = {parsing: document.readyState === "loading", framed: window.framed === true};
+  Object.defineProperty(window, "document$", {value, writable: true, configurable: true});
+}});"""
 
 #: Material's scrolling box of each table, and the box around it (hooks/phone.py).
 TABLE_BOXES = """() => [...document.querySelectorAll(".md-typeset__scrollwrap")].map(wrap =>
@@ -382,6 +403,7 @@ LOOK = """async () => {
     heading_after_image: (%s)() !== null,
     loaded: (%s)(),  // before anything is clicked
     start_up: window.startUp,
+    script_start: window.scriptStart,
     table_boxes: (%s)(),
   };
 }""" % (LOAD_IMAGES, TEXT_OUTSIDE_CODE, FIRST_AFTER_IMAGE, LOADED, TABLE_BOXES)
@@ -414,6 +436,7 @@ def switch_language(tab, served_site: str, target: str) -> str:
     tab.hover(".md-header__option .md-select")
     with tab.expect_navigation(wait_until="load"):
         tab.click(f'a.md-select__link[hreflang="{target}"]')
+    wait_for_start(tab)
     return tab.url
 
 
@@ -432,6 +455,7 @@ def tour(browser, served_site) -> dict:
     context = browser.new_context(viewport=PHONE,
                                   permissions=["clipboard-read", "clipboard-write"])
     context.add_init_script(RECORD_START_UP)
+    context.add_init_script(RECORD_SCRIPT_START)
     seen = {}
     for page in map(Path, SWITCHED):
         tab = Tab(context, served_site)
@@ -474,6 +498,7 @@ def tour(browser, served_site) -> dict:
             tab.page.goto(f"{served_site}/{url_of(lang, page)}", wait_until="commit")
         for _, tab in batch:
             tab.page.wait_for_load_state("load")
+            wait_for_start(tab.page)
         batch[-1][1].page.wait_for_timeout(200)  # the search worker and any late request
         for _, tab in batch:
             start_jumps(tab.page)
@@ -637,6 +662,38 @@ def test_start_changes_no_mark_nor_colour_scheme_tag_once_the_article_is_parsed(
     (below)."""
     late = [change for change in tour[lang, page]["start_up"] if change[-1]]
     assert late == []
+
+
+@pytest.mark.parametrize("lang, page", EVERY_PAGE, ids=ids)
+def test_materials_script_runs_after_the_page_is_parsed_and_drawn(tour, lang, page):
+    """Run as the browser parses the body's end, Material's script made the
+    browser lay out the whole page inside its own task (overrides/main.html)."""
+    assert tour[lang, page]["script_start"] == {"parsing": False, "framed": True}
+
+
+def test_materials_script_starts_in_a_background_tab_and_its_failure_leaves_the_page_without_js(
+        browser, served_site):
+    """A tab in the background draws no frames: there the script starts at
+    once. If the script fails to load, the page is styled as without
+    JavaScript (search, which needs it, is hidden)."""
+    page = url_of(DEFAULT, Path("autograd.md"))
+    context = browser.new_context(viewport=PHONE)
+    context.add_init_script("Object.defineProperty(document, 'hidden', {get: () => true});")
+    tab = Tab(context, served_site).page
+    tab.goto(f"{served_site}/{page}", wait_until="load")
+    started = tab.evaluate(f"async () => {{ await new Promise(r => setTimeout(r, 500)); return ({STARTED})(); }}")
+    context.close()
+    assert started
+    context = browser.new_context(viewport=PHONE)
+    context.route("**/assets/javascripts/bundle.*.min.js", lambda route: route.abort())
+    tab = context.new_page()
+    tab.goto(f"{served_site}/{page}", wait_until="load")
+    tab.wait_for_timeout(100)  # past the first frame, when the script would start
+    root = tab.evaluate("() => [document.documentElement.className,"
+                        " document.documentElement.hasAttribute('data-js-focus-visible')]")
+    search = tab.locator("[data-md-component=search]").is_visible()
+    context.close()
+    assert root == ["no-js", False] and not search, (root, search)
 
 
 @pytest.mark.parametrize("lang, page", EVERY_PAGE, ids=ids)
