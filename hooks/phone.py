@@ -35,10 +35,11 @@ the plugins have a setting for:
 * mkdocs-jupyter inlines JupyterLab's whole style sheet (about 570 KB) into
   every notebook page. Only the rules whose classes the page uses, and the
   custom properties those rules read, are kept.
-* Material's script starts once the page has been laid out and drawn, not
-  while the browser parses the page's end (overrides/main.html). The
-  template names the script by ``material_bundle``, found here among the
-  theme's files.
+* Material's script starts after the browser's first frame of the parsed
+  page, not while the browser parses the page's end (overrides/main.html).
+  The template names the script by ``material_bundle``, found here among
+  the theme's files; ``extra_javascript``, which Material's template runs
+  after its script, is refused.
 """
 
 from __future__ import annotations
@@ -222,6 +223,13 @@ def on_page_content(html: str, page, **_) -> str:
 
 
 def on_env(env, config, files, **_):
+    # Material's template runs extra_javascript after its script, which such
+    # scripts rely on (its document$); overrides/main.html starts Material's
+    # script later, and does not run them.
+    if config.extra_javascript:
+        raise PluginError("hooks/phone.py: extra_javascript would run before Material's script"
+                          " (overrides/main.html starts it after the first frame); start it"
+                          " from the template's block scripts instead")
     bundles = [file.src_uri for file in files if BUNDLE.fullmatch(file.src_uri)]
     if len(bundles) != 1:
         raise PluginError(f"hooks/phone.py: expected one Material bundle among the theme's files,"

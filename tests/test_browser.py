@@ -279,9 +279,16 @@ new MutationObserver(records => {
                       attributeFilter: %s});""" % START_UP_MARKS
 
 #: Recorded from the first moment of each page (an init script): whether the
-#: page was still being parsed, and whether the browser had run a frame,
-#: when Material's script ran (it sets window.document$ as it starts).
-RECORD_SCRIPT_START = """requestAnimationFrame(() => { window.framed = true; });
+#: page was still being parsed, and whether the browser had run a frame since
+#: the page's content up to Material's settings (#__config, the last thing
+#: before the scripts) was parsed, when Material's script ran (it sets
+#: window.document$ as it starts).
+RECORD_SCRIPT_START = """const watch = new MutationObserver(() => {
+  if (!document.getElementById("__config")) return;
+  watch.disconnect();
+  requestAnimationFrame(() => { window.framed = true; });
+});
+watch.observe(document, {childList: true, subtree: true});
 Object.defineProperty(window, "document$", {configurable: true, set(value) {
   window.scriptStart = {parsing: document.readyState === "loading", framed: window.framed === true};
   Object.defineProperty(window, "document$", {value, writable: true, configurable: true});
@@ -666,19 +673,23 @@ def test_start_changes_no_mark_nor_colour_scheme_tag_once_the_article_is_parsed(
 
 @pytest.mark.parametrize("lang, page", EVERY_PAGE, ids=ids)
 def test_materials_script_runs_after_the_page_is_parsed_and_drawn(tour, lang, page):
-    """Run as the browser parses the body's end, Material's script made the
-    browser lay out the whole page inside its own task (overrides/main.html)."""
+    """Material's script runs once the page is parsed and the browser has run
+    a frame of it: run as the browser parsed the body's end, it made the
+    browser lay out all that was parsed inside its own task
+    (overrides/main.html)."""
     assert tour[lang, page]["script_start"] == {"parsing": False, "framed": True}
 
 
 def test_materials_script_starts_in_a_background_tab_and_its_failure_leaves_the_page_without_js(
         browser, served_site):
     """A tab in the background draws no frames: there the script starts at
-    once. If the script fails to load, the page is styled as without
+    once (here the tab is made to say it is hidden and its frame callbacks
+    never run). If the script fails to load, the page is styled as without
     JavaScript (search, which needs it, is hidden)."""
     page = url_of(DEFAULT, Path("autograd.md"))
     context = browser.new_context(viewport=PHONE)
-    context.add_init_script("Object.defineProperty(document, 'hidden', {get: () => true});")
+    context.add_init_script("Object.defineProperty(document, 'hidden', {get: () => true});"
+                            " window.requestAnimationFrame = () => 0;")
     tab = Tab(context, served_site).page
     tab.goto(f"{served_site}/{page}", wait_until="load")
     started = tab.evaluate(f"async () => {{ await new Promise(r => setTimeout(r, 500)); return ({STARTED})(); }}")
