@@ -36,7 +36,8 @@ the plugins have a setting for:
   every notebook page. Only the rules whose classes the page uses, and the
   custom properties those rules read, are kept.
 * Material's script starts after the browser's first frame of the parsed
-  page, not while the browser parses the page's end (overrides/main.html).
+  page (at once in a background tab), not while the browser parses the
+  page's end (overrides/main.html).
   The template names the script by ``material_bundle``, found here among
   the theme's files; ``extra_javascript``, which Material's template runs
   after its script, is refused.
@@ -227,9 +228,10 @@ def on_env(env, config, files, **_):
     # scripts rely on (its document$); overrides/main.html starts Material's
     # script later, and does not run them.
     if config.extra_javascript:
-        raise PluginError("hooks/phone.py: extra_javascript would run before Material's script"
-                          " (overrides/main.html starts it after the first frame); start it"
-                          " from the template's block scripts instead")
+        raise PluginError("hooks/phone.py: extra_javascript is not run: overrides/main.html"
+                          " replaces the template block that runs it, to start Material's script"
+                          " after the first frame; start such a script from that block, after"
+                          " Material's")
     bundles = [file.src_uri for file in files if BUNDLE.fullmatch(file.src_uri)]
     if len(bundles) != 1:
         raise PluginError(f"hooks/phone.py: expected one Material bundle among the theme's files,"

@@ -685,7 +685,7 @@ def test_materials_script_starts_in_a_background_tab_and_its_failure_leaves_the_
     """A tab in the background draws no frames: there the script starts at
     once (here the tab is made to say it is hidden and its frame callbacks
     never run). If the script fails to load, the page is styled as without
-    JavaScript (search, which needs it, is hidden)."""
+    JavaScript (the header's search button, which needs it, is hidden)."""
     page = url_of(DEFAULT, Path("autograd.md"))
     context = browser.new_context(viewport=PHONE)
     context.add_init_script("Object.defineProperty(document, 'hidden', {get: () => true});"
@@ -702,7 +702,7 @@ def test_materials_script_starts_in_a_background_tab_and_its_failure_leaves_the_
     tab.wait_for_timeout(100)  # past the first frame, when the script would start
     root = tab.evaluate("() => [document.documentElement.className,"
                         " document.documentElement.hasAttribute('data-js-focus-visible')]")
-    search = tab.locator("[data-md-component=search]").is_visible()
+    search = tab.locator("label.md-header__button[for=__search]").is_visible()
     context.close()
     assert root == ["no-js", False] and not search, (root, search)
 
