@@ -282,7 +282,7 @@ new MutationObserver(records => {
 #: page was still being parsed, and whether the browser had run a frame since
 #: the page's content up to Material's settings (#__config, the last thing
 #: before the scripts) was parsed, when Material's script ran (it sets
-#: window.document$ as it starts).
+#: window.document$ as its evaluation ends).
 RECORD_SCRIPT_START = """const watch = new MutationObserver(() => {
   if (!document.getElementById("__config")) return;
   watch.disconnect();
