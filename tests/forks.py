@@ -21,13 +21,14 @@ as torch._dynamo's TORCHINDUCTOR_CACHE_DIR: a fork's environment is the
 command's); the random states, the hash seed and ``sys.orig_argv`` are the
 zygote's, the same in every fork; a traceback starts with the zygote's
 frames (and on Python 3.13, which shows the source of ``-c`` code, the
-zygote's lines stand in for a ``-c`` command's). A command run in a changed environment sees the change
-from its first line, but the preloaded modules read theirs as the zygote
-imported them, and Python reads its own (``PYTHON*``, ``LC_*``, ``LANG``) as
-it starts: ``Zygote.takes`` refuses a change to those. A preload that prints
-anything (a warning, say) would hide that output from every command, so
-such a zygote is refused (``Zygote.start`` returns None). Where a zygote is
-refused, the caller runs a fresh process.
+zygote's lines stand in for a ``-c`` command's). A command run in a changed
+environment sees the change from its first line, but the preloaded modules
+read theirs as the zygote imported them, and Python reads its own
+(``PYTHON*``, ``LC_*``, ``LANG``) as it starts: ``Zygote.takes`` refuses a
+change to those. A preload that prints anything (a warning, say) would hide
+that output from every command, so such a zygote is refused
+(``Zygote.start`` returns None). Where a zygote is refused, the caller runs
+a fresh process.
 
 Python's multiprocessing forkserver forks functions, not programs that run
 as ``__main__`` and report their exit status; hence this file.

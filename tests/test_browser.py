@@ -44,7 +44,11 @@ def browser():
 #: True once Material's script has started the page's components: its
 #: document$ (a replaying subject) has emitted. overrides/main.html runs the
 #: script after the page's first frame, which may come after the load event.
-STARTED = "() => { let started = false; window.document$?.subscribe(() => { started = true; }).unsubscribe(); return started; }"
+STARTED = """() => {
+  let started = false;
+  window.document$?.subscribe(() => { started = true; }).unsubscribe();
+  return started;
+}"""
 
 
 def wait_for_start(page) -> None:
@@ -692,7 +696,8 @@ def test_materials_script_starts_in_a_background_tab_and_its_failure_leaves_the_
                             " window.requestAnimationFrame = () => 0;")
     tab = Tab(context, served_site).page
     tab.goto(f"{served_site}/{page}", wait_until="load")
-    started = tab.evaluate(f"async () => {{ await new Promise(r => setTimeout(r, 500)); return ({STARTED})(); }}")
+    started = tab.evaluate("async () => { await new Promise(r => setTimeout(r, 500));"
+                           f" return ({STARTED})(); }}")
     context.close()
     assert started
     context = browser.new_context(viewport=PHONE)
